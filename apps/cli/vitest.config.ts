@@ -1,0 +1,12 @@
+// Vitest settings for @weft/cli: sources of workspace packages are used directly, no build needed.
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  resolve: { conditions: ['@weft/source'] },
+  test: {
+    name: '@weft/cli',
+    environment: 'node',
+    include: ['src/**/*.spec.ts'],
+    passWithNoTests: false,
+  },
+});

@@ -1,0 +1,2 @@
+// placeholder until the balance context lands
+export {};

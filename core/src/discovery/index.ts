@@ -1,0 +1,2 @@
+// placeholder until the discovery context lands
+export {};

@@ -1,0 +1,2 @@
+// placeholder until the identity context lands
+export {};

@@ -1,0 +1,2 @@
+// placeholder until the policy context lands
+export {};

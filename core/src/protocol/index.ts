@@ -1,0 +1,2 @@
+// placeholder until the protocol context lands
+export {};

@@ -1,0 +1,2 @@
+// placeholder until the routing context lands
+export {};

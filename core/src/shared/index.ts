@@ -1,0 +1,5 @@
+// Shared building blocks of the core: results, typed input errors, subscriptions, randomness.
+export * from './result.js';
+export * from './invalid-input-error.js';
+export * from './subscription.js';
+export * from './random-source.port.js';

@@ -1,0 +1,2 @@
+// placeholder until the telemetry context lands
+export {};

@@ -1,0 +1,12 @@
+// Vitest settings for @weft/core: sources of workspace packages are used directly, no build needed.
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  resolve: { conditions: ['@weft/source'] },
+  test: {
+    name: '@weft/core',
+    environment: 'node',
+    include: ['src/**/*.spec.ts'],
+    passWithNoTests: false,
+  },
+});
