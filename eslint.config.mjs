@@ -90,6 +90,6 @@ export default [
   {
     // Tool configs are loaded through their default export.
     files: ['**/vitest.config.ts'],
-    rules: { 'no-restricted-syntax': 'off' },
+    rules: { 'no-restricted-syntax': 'off', '@nx/enforce-module-boundaries': 'off' },
   },
 ];

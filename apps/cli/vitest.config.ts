@@ -1,12 +1,4 @@
-// Vitest settings for @weft/cli: sources of workspace packages are used directly, no build needed.
-import { defineConfig } from 'vitest/config';
+// Vitest settings for @weft/cli.
+import { definePackageTestConfig } from '../../vitest.preset.js';
 
-export default defineConfig({
-  resolve: { conditions: ['@weft/source'] },
-  test: {
-    name: '@weft/cli',
-    environment: 'node',
-    include: ['src/**/*.spec.ts'],
-    passWithNoTests: false,
-  },
-});
+export default definePackageTestConfig('@weft/cli');

@@ -1,12 +1,4 @@
-// Vitest settings for @weft/proxy: sources of workspace packages are used directly, no build needed.
-import { defineConfig } from 'vitest/config';
+// Vitest settings for @weft/proxy.
+import { definePackageTestConfig } from '../../vitest.preset.js';
 
-export default defineConfig({
-  resolve: { conditions: ['@weft/source'] },
-  test: {
-    name: '@weft/proxy',
-    environment: 'node',
-    include: ['src/**/*.spec.ts'],
-    passWithNoTests: false,
-  },
-});
+export default definePackageTestConfig('@weft/proxy');

@@ -1,2 +1,2 @@
-// placeholder until the protocol context lands
-export {};
+// Protocol: detection of HTTP/1, HTTP/2, TLS and opaque traffic from a connection's first bytes.
+export * from './detect.js';

@@ -1,0 +1,59 @@
+// The memory adapters as one inversify ContainerModule: every port bound to its in-memory implementation.
+import {
+  CertificateAuthority,
+  Clock,
+  DiscoverEndpoints,
+  DiscoverInboundPolicy,
+  DiscoverProfile,
+  ProxyMetrics,
+  RandomSource,
+  TokenValidator,
+} from '@weft/core';
+import { ContainerModule } from 'inversify';
+import { FixedClock } from './fixed-clock.js';
+import { InMemoryCertificateAuthority } from './in-memory-certificate-authority.js';
+import { InMemoryDiscoverEndpoints } from './in-memory-discover-endpoints.js';
+import { InMemoryDiscoverInboundPolicy } from './in-memory-discover-inbound-policy.js';
+import { InMemoryDiscoverProfile } from './in-memory-discover-profile.js';
+import { InMemoryProxyMetrics } from './in-memory-proxy-metrics.js';
+import { InMemoryTokenValidator } from './in-memory-token-validator.js';
+import { SeededRandom } from './seeded-random.js';
+
+export interface FixedTimeModuleOptions {
+  /** Where the FixedClock starts, in ms since the epoch. */
+  readonly startTimeMs?: number;
+  /** The seed of the SeededRandom source. */
+  readonly seed?: number;
+}
+
+/** Time that moves only when a test moves it, and repeatable randomness: the Clock and RandomSource of unit tests. */
+export function fixedTimeModule(options: FixedTimeModuleOptions = {}): ContainerModule {
+  return new ContainerModule(({ bind }) => {
+    bind(FixedClock).toConstantValue(new FixedClock(options.startTimeMs ?? 0));
+    bind<Clock>(Clock).toService(FixedClock);
+    bind(SeededRandom).toConstantValue(new SeededRandom(options.seed ?? 1));
+    bind<RandomSource>(RandomSource).toService(SeededRandom);
+  });
+}
+
+/**
+ * Binds each discovery, policy, identity and metrics port to its in-memory adapter. The concrete classes
+ * are bound too, so a test reaches the driving methods (`setEndpoints`, `issue`, ...) of the very
+ * instance the app uses. Clock and RandomSource come from fixedTimeModule or the system adapter.
+ */
+export function memoryModule(): ContainerModule {
+  return new ContainerModule(({ bind }) => {
+    bind(InMemoryDiscoverEndpoints).toSelf().inSingletonScope();
+    bind<DiscoverEndpoints>(DiscoverEndpoints).toService(InMemoryDiscoverEndpoints);
+    bind(InMemoryDiscoverProfile).toSelf().inSingletonScope();
+    bind<DiscoverProfile>(DiscoverProfile).toService(InMemoryDiscoverProfile);
+    bind(InMemoryDiscoverInboundPolicy).toSelf().inSingletonScope();
+    bind<DiscoverInboundPolicy>(DiscoverInboundPolicy).toService(InMemoryDiscoverInboundPolicy);
+    bind(InMemoryTokenValidator).toSelf().inSingletonScope();
+    bind<TokenValidator>(TokenValidator).toService(InMemoryTokenValidator);
+    bind(InMemoryCertificateAuthority).toSelf().inSingletonScope();
+    bind<CertificateAuthority>(CertificateAuthority).toService(InMemoryCertificateAuthority);
+    bind(InMemoryProxyMetrics).toSelf().inSingletonScope();
+    bind<ProxyMetrics>(ProxyMetrics).toService(InMemoryProxyMetrics);
+  });
+}

@@ -1,0 +1,37 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { type AdminServer, startAdminServer } from './admin-server.js';
+
+describe('admin server', () => {
+  let admin: AdminServer | undefined;
+
+  afterEach(async () => {
+    await admin?.close();
+  });
+
+  it('is live at once and ready only once told so', async () => {
+    admin = await startAdminServer('127.0.0.1', 0);
+    const base = `http://127.0.0.1:${admin.address.port}`;
+    expect((await fetch(`${base}/live`)).status).toBe(200);
+    const notReady = await fetch(`${base}/ready`);
+    expect(notReady.status).toBe(503);
+    expect(await notReady.text()).toBe('not ready\n');
+    admin.setReady(true);
+    const ready = await fetch(`${base}/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.text()).toBe('ready\n');
+  });
+
+  it('answers 404 for unknown paths and 405 for other methods', async () => {
+    admin = await startAdminServer('127.0.0.1', 0);
+    const base = `http://127.0.0.1:${admin.address.port}`;
+    expect((await fetch(`${base}/metrics-nope`)).status).toBe(404);
+    const post = await fetch(`${base}/ready`, { method: 'POST' });
+    expect(post.status).toBe(405);
+    expect(post.headers.get('allow')).toBe('GET, HEAD');
+  });
+
+  it('fails to start with the address in use, naming it', async () => {
+    admin = await startAdminServer('127.0.0.1', 0);
+    await expect(startAdminServer('127.0.0.1', admin.address.port)).rejects.toThrow(/EADDRINUSE/);
+  });
+});

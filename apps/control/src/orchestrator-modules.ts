@@ -1,0 +1,24 @@
+// Picks the container modules that back the core ports for the chosen orchestrator; nothing else changes between them.
+import { memoryModule } from '@weft/adapter-memory';
+import type { ContainerModule } from 'inversify';
+import type { Orchestrator } from './control-args.js';
+
+export class OrchestratorUnavailableError extends Error {
+  override readonly name = 'OrchestratorUnavailableError';
+}
+
+/** The adapter modules of each orchestrator this build carries. */
+const modulesByOrchestrator: Partial<Record<Orchestrator, () => ContainerModule[]>> = {
+  memory: () => [memoryModule()],
+};
+
+export function orchestratorModules(orchestrator: Orchestrator): ContainerModule[] {
+  const make = modulesByOrchestrator[orchestrator];
+  if (!make) {
+    const available = Object.keys(modulesByOrchestrator).join(', ');
+    throw new OrchestratorUnavailableError(
+      `the ${orchestrator} orchestrator is not part of this build of weft-control; available: ${available}`,
+    );
+  }
+  return make();
+}

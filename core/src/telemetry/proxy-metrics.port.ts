@@ -1,0 +1,36 @@
+// ProxyMetrics port: what the proxy reports about the traffic it carries; an adapter turns it into Prometheus series.
+import type { Classification } from './response-classification.js';
+import type { RouteLabels, TrafficLabels } from './traffic-labels.js';
+
+export const ProxyMetrics = Symbol('ProxyMetrics');
+
+export interface ProxyMetrics {
+  /** A request started (`request_total`). */
+  requestStarted(labels: TrafficLabels): void;
+  /** A response ended (`response_total`, `response_latency_ms` measured to the response head). */
+  responseEnded(labels: TrafficLabels, response: RecordedResponse): void;
+  /** A request matched a profile route (`route_request_total`). */
+  routeRequestStarted(labels: RouteLabels): void;
+  /** A profile route's response ended (`route_response_total`, `route_response_latency_ms`). */
+  routeResponseEnded(labels: RouteLabels, response: RecordedResponse): void;
+  /** A connection was accepted or opened (`tcp_open_total`, `tcp_open_connections`). */
+  tcpOpened(labels: TrafficLabels): void;
+  /** A connection closed (`tcp_close_total`, `tcp_read_bytes_total`, `tcp_write_bytes_total`). */
+  tcpClosed(labels: TrafficLabels, close: RecordedTcpClose): void;
+}
+
+export interface RecordedResponse {
+  readonly classification: Classification;
+  readonly statusCode?: number;
+  readonly grpcStatus?: number;
+  /** Time from the request's start to the response head, in milliseconds. */
+  readonly latencyMs: number;
+}
+
+export interface RecordedTcpClose {
+  readonly classification: Classification;
+  /** The system error code (e.g. `ECONNRESET`) when the connection failed. */
+  readonly errno?: string;
+  readonly readBytes: number;
+  readonly writeBytes: number;
+}
