@@ -42,33 +42,40 @@ export function validateRetryBudget(config: RetryBudgetConfig): Result<RetryBudg
   return ok(config);
 }
 
-/** A point where a window may start: the time of a group of events and the counts before that group. */
-interface WindowStart {
+/** The requests and granted retries recorded at one instant. */
+interface Moment {
   readonly atMs: number;
-  readonly depositsBefore: number;
-  readonly retriesBefore: number;
+  deposits: number;
+  retries: number;
 }
 
 // Absorbs floating-point rounding in `retryRatio * deposits`; far below one retry.
 const EPSILON = 1e-9;
+// Dropped moments are cut off the front of the queue once they are this many and over half of it.
+const COMPACT_AFTER = 1_024;
 
 /**
- * A retry budget with an exact sliding window: in every window of `ttlMs`, the retries granted never exceed
- * `retryRatio * requests deposited in that window + minRetriesPerSecond * ttlMs / 1000`. A retry is granted only
- * if, counting it, that still holds for every window that contains the current instant.
+ * A retry budget over the window behind now, as Linkerd's proxy applies it: a retry asked for at time t is granted
+ * iff the retries already granted in (t - ttl, t] are fewer than
+ * `floor(retryRatio * requests deposited in (t - ttl, t] + minRetriesPerSecond * ttlMs / 1000)`.
  *
- * The tightest window is found with a monotonic queue of window starts, so each call is O(1) amortized, and the
- * memory held is bounded by the retries granted in one window (a start is kept only if retries follow it).
- * The config is taken as given; check untrusted values with `validateRetryBudget` first.
+ * The whole allowance is floored, so that counting the retry just granted, the retries in (t - ttl, t] never exceed
+ * `retryRatio * requests + minRetriesPerSecond * ttlMs / 1000`, and a quiet service gets
+ * `floor(minRetriesPerSecond * ttlMs / 1000)` retries per ttl. A request pays for the retries asked for during the
+ * ttl after it, however late they come in that ttl, so steady traffic converges to `retryRatio` retries per request.
+ *
+ * Counts are kept per distinct instant and only for the last ttl (older instants are dropped on every call), so the
+ * memory held is bounded by the events of one ttl, and by `ttlMs` entries for a whole-millisecond clock. Calls cost
+ * O(1) amortized. The config is taken as given; check untrusted values with `validateRetryBudget` first.
  */
 export class RetryBudget {
   private readonly reserve: number;
-  private deposits = 0;
-  private retries = 0;
-  private lastEventMs = Number.NEGATIVE_INFINITY;
-  // Window starts in time order whose "pressure" (ratio * deposits - retries before them) strictly decreases.
-  private starts: WindowStart[] = [];
+  // Instants in time order, each with at least one event, all inside the window behind `nowMs`.
+  private moments: Moment[] = [];
   private head = 0;
+  private depositsInWindow = 0;
+  private retriesInWindow = 0;
+  private nowMs = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly config: RetryBudgetConfig,
@@ -77,49 +84,51 @@ export class RetryBudget {
     this.reserve = (config.minRetriesPerSecond * config.ttlMs) / 1_000;
   }
 
-  /** Records one original request (not a retry); each adds `retryRatio` retries to the budget for one window. */
+  /** Records one original request (not a retry); for one ttl it adds `retryRatio` retries to the budget. */
   deposit(): void {
-    this.advance();
-    this.deposits += 1;
+    this.slide();
+    this.momentNow().deposits += 1;
+    this.depositsInWindow += 1;
   }
 
   /** May a retry be sent now? If so it is counted against the budget. */
   tryWithdraw(): boolean {
-    this.advance();
-    const tightest = this.starts[this.head] as WindowStart;
-    const retriesInWindow = this.retries - tightest.retriesBefore + 1;
-    const allowed = this.config.retryRatio * (this.deposits - tightest.depositsBefore) + this.reserve;
-    if (retriesInWindow > allowed + EPSILON) return false;
-    this.retries += 1;
+    this.slide();
+    const allowance = this.config.retryRatio * this.depositsInWindow + this.reserve;
+    // retries < floor(allowance), written so the rounding tolerance applies once.
+    if (this.retriesInWindow + 1 > allowance + EPSILON) return false;
+    this.momentNow().retries += 1;
+    this.retriesInWindow += 1;
     return true;
   }
 
-  /** Opens a new window start when time has moved, and forgets starts that no window containing now can use. */
-  private advance(): void {
-    const now = Math.max(this.clock.now(), this.lastEventMs);
-    if (now > this.lastEventMs) {
-      this.lastEventMs = now;
-      this.pushStart({ atMs: now, depositsBefore: this.deposits, retriesBefore: this.retries });
+  /** Moves the window to end now, forgetting instants at or before now - ttl. */
+  private slide(): void {
+    // The clock port never goes backwards; holding the latest time keeps the queue ordered even if one did.
+    this.nowMs = Math.max(this.clock.now(), this.nowMs);
+    const oldestExcluded = this.nowMs - this.config.ttlMs;
+    while (this.head < this.moments.length) {
+      const moment = this.moments[this.head] as Moment;
+      if (moment.atMs > oldestExcluded) break;
+      this.depositsInWindow -= moment.deposits;
+      this.retriesInWindow -= moment.retries;
+      this.head += 1;
     }
-    // A window [s, s + ttl) contains now only if s > now - ttl.
-    const oldest = now - this.config.ttlMs;
-    while (this.head < this.starts.length - 1 && (this.starts[this.head] as WindowStart).atMs <= oldest) this.head += 1;
-    if (this.head > 64 && this.head * 2 > this.starts.length) {
-      this.starts = this.starts.slice(this.head);
+    if (this.head === this.moments.length) {
+      this.moments = [];
+      this.head = 0;
+    } else if (this.head > COMPACT_AFTER && this.head * 2 > this.moments.length) {
+      this.moments = this.moments.slice(this.head);
       this.head = 0;
     }
   }
 
-  /** Adds a start, dropping older ones that can never again be the tightest (their pressure is not higher). */
-  private pushStart(start: WindowStart): void {
-    while (this.starts.length > this.head) {
-      const last = this.starts[this.starts.length - 1] as WindowStart;
-      // pressure(start) - pressure(last), computed from count differences to stay exact on long-lived budgets.
-      const rise =
-        this.config.retryRatio * (start.depositsBefore - last.depositsBefore) - (start.retriesBefore - last.retriesBefore);
-      if (rise < 0) break;
-      this.starts.pop();
-    }
-    this.starts.push(start);
+  /** The counts for the current instant, opened on first use so that instants without events take no memory. */
+  private momentNow(): Moment {
+    const last = this.moments[this.moments.length - 1];
+    if (last?.atMs === this.nowMs) return last;
+    const moment: Moment = { atMs: this.nowMs, deposits: 0, retries: 0 };
+    this.moments.push(moment);
+    return moment;
   }
 }
