@@ -15,6 +15,7 @@ import {
   decodeMemoryCsr,
   encodeMemoryCsr,
   InMemoryCertificateAuthority,
+  memoryCsrFor,
   readMemoryCertificate,
 } from './in-memory-certificate-authority.js';
 
@@ -22,26 +23,13 @@ const DAY = 86_400_000;
 const start = 1_700_000_000_000;
 const web: WorkloadIdentity = { trustDomain: 'cluster.local', namespace: 'emojivoto', serviceAccount: 'web' };
 
-function goodFacts(identity: WorkloadIdentity): CsrFacts {
-  return {
-    signatureValid: true,
-    keyAlgorithm: 'ECDSA',
-    namedCurve: 'P-256',
-    dnsNames: [identityName(identity)],
-    uris: [spiffeUri(identity)],
-    ipAddresses: [],
-    emailAddresses: [],
-  };
-}
-
 describeCertificateAuthorityContract('InMemoryCertificateAuthority', () => {
   const clock = new FixedClock(start);
   const ca = new InMemoryCertificateAuthority(clock);
   return {
     port: ca,
     makeCsr: async ({ identity, keyAlgorithm = 'ECDSA', extraDnsNames = [], ipAddresses = [], tamper = false }) =>
-      encodeMemoryCsr({
-        ...goodFacts(identity),
+      memoryCsrFor(identity, {
         signatureValid: !tamper,
         keyAlgorithm,
         dnsNames: [identityName(identity), ...extraDnsNames],
@@ -54,7 +42,7 @@ describeCertificateAuthorityContract('InMemoryCertificateAuthority', () => {
 });
 
 async function issue(ca: InMemoryCertificateAuthority, identity = web): Promise<IssuedCertificate> {
-  const result = await ca.certify({ csr: encodeMemoryCsr(goodFacts(identity)), identity });
+  const result = await ca.certify({ csr: memoryCsrFor(identity), identity });
   if (!result.ok) throw result.error;
   return result.value;
 }
@@ -84,8 +72,7 @@ describe('InMemoryCertificateAuthority', () => {
 
   it('builds the leaf from the identity, not from the SANs of the CSR', async () => {
     const ca = new InMemoryCertificateAuthority(new FixedClock(start));
-    const facts = { ...goodFacts(web), uris: [] };
-    const result = await ca.certify({ csr: encodeMemoryCsr(facts), identity: web });
+    const result = await ca.certify({ csr: memoryCsrFor(web, { uris: [] }), identity: web });
     expect(result.ok && readMemoryCertificate(result.value.leafPem)?.uris).toEqual([spiffeUri(web)]);
   });
 
@@ -102,7 +89,7 @@ describe('InMemoryCertificateAuthority', () => {
     const ca = new InMemoryCertificateAuthority(clock);
     ca.expireIssuerAt(start + 365 * DAY);
     clock.advance(365 * DAY);
-    const result = await ca.certify({ csr: encodeMemoryCsr(goodFacts(web)), identity: web });
+    const result = await ca.certify({ csr: memoryCsrFor(web), identity: web });
     expect(result.ok || result.error.code).toBe('issuer-unavailable');
     expect(result.ok || result.error.message).toContain('expired');
     ca.setIssuerAvailable(true);
@@ -126,14 +113,39 @@ describe('InMemoryCertificateAuthority', () => {
     container.bind(InMemoryCertificateAuthority).toSelf().inSingletonScope();
     container.bind<CertificateAuthority>(CertificateAuthority).toService(InMemoryCertificateAuthority);
     const port = container.get<CertificateAuthority>(CertificateAuthority);
-    const result = await port.certify({ csr: encodeMemoryCsr(goodFacts(web)), identity: web });
+    const result = await port.certify({ csr: memoryCsrFor(web), identity: web });
     expect(result.ok && result.value.notAfter).toBe(start + DAY);
   });
 });
 
+// The JSON object inside a memory CSR, read without decodeMemoryCsr.
+function jsonOf(csr: Uint8Array): Record<string, unknown> {
+  return JSON.parse(new TextDecoder().decode(csr)) as Record<string, unknown>;
+}
+
 describe('the memory CSR encoding', () => {
-  it('round-trips CsrFacts through UTF-8 JSON', () => {
-    const facts = goodFacts(web);
+  const goodKey = { signatureValid: true, keyAlgorithm: 'ECDSA', namedCurve: 'P-256' } as const;
+  const webSans = { dnsNames: [identityName(web)], uris: [spiffeUri(web)], ipAddresses: [], emailAddresses: [] };
+  const webFacts: CsrFacts = { ...goodKey, ...webSans };
+  const unusual: CsrFacts = {
+    signatureValid: false,
+    keyAlgorithm: 'other',
+    dnsNames: ['a.example'],
+    uris: [],
+    ipAddresses: ['10.0.0.7'],
+    emailAddresses: ['ops@example.com'],
+  };
+
+  it('has memoryCsrFor write the facts of a good CSR for the identity, which the overrides replace', () => {
+    expect(jsonOf(memoryCsrFor(web))).toEqual(webFacts);
+    const overridden = memoryCsrFor(web, { keyAlgorithm: 'RSA', uris: [] });
+    expect(jsonOf(overridden)).toEqual({ ...webFacts, keyAlgorithm: 'RSA', uris: [] });
+  });
+
+  it.each<[string, CsrFacts]>([
+    ['a good CSR', webFacts],
+    ['one without a curve', unusual],
+  ])('round-trips the CsrFacts of %s through UTF-8 JSON', (_, facts) => {
     expect(new TextDecoder().decode(encodeMemoryCsr(facts))).toBe(JSON.stringify(facts));
     expect(decodeMemoryCsr(encodeMemoryCsr(facts))).toEqual({ ok: true, value: facts });
   });
@@ -141,11 +153,11 @@ describe('the memory CSR encoding', () => {
   it.each<[string, unknown]>([
     ['a list', []],
     ['null', null],
-    ['a missing list', { ...goodFacts(web), uris: undefined }],
-    ['a number in a list', { ...goodFacts(web), dnsNames: [7] }],
-    ['an unknown key algorithm', { ...goodFacts(web), keyAlgorithm: 'DSA' }],
-    ['a string for signatureValid', { ...goodFacts(web), signatureValid: 'yes' }],
-    ['an extra key', { ...goodFacts(web), commonName: 'web' }],
+    ['a missing list', { ...webFacts, uris: undefined }],
+    ['a number in a list', { ...webFacts, dnsNames: [7] }],
+    ['an unknown key algorithm', { ...webFacts, keyAlgorithm: 'DSA' }],
+    ['a string for signatureValid', { ...webFacts, signatureValid: 'yes' }],
+    ['an extra key', { ...webFacts, commonName: 'web' }],
   ])('refuses JSON holding %s', (_, value) => {
     const bytes = new TextEncoder().encode(JSON.stringify(value));
     expect(decodeMemoryCsr(bytes)).toEqual({ ok: false, error: expect.stringContaining('not a memory CSR') });
@@ -156,7 +168,7 @@ describe('the memory CSR encoding', () => {
       ok: false,
       error: expect.stringContaining('not the UTF-8 JSON'),
     });
-    const big = encodeMemoryCsr({ ...goodFacts(web), dnsNames: Array.from({ length: 200 }, () => identityName(web)) });
+    const big = memoryCsrFor(web, { dnsNames: Array.from({ length: 200 }, () => identityName(web)) });
     expect(decodeMemoryCsr(big)).toEqual({ ok: false, error: expect.stringContaining('at most 4096') });
   });
 });

@@ -15,6 +15,7 @@ import {
   ok,
   type Result,
   spiffeUri,
+  type WorkloadIdentity,
 } from '@weft/core';
 import { inject, injectable } from 'inversify';
 
@@ -28,6 +29,23 @@ import { inject, injectable } from 'inversify';
 /** The memory CSR encoding of `facts`, for tests and flows that talk to an InMemoryCertificateAuthority. */
 export function encodeMemoryCsr(facts: CsrFacts): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(facts));
+}
+
+/**
+ * The memory CSR a well-behaved workload sends for `identity`: a valid signature, an ECDSA P-256 key, the identity
+ * name as the only DNS SAN and its SPIFFE URI as the only URI SAN. `overrides` replace any of those facts.
+ */
+export function memoryCsrFor(identity: WorkloadIdentity, overrides: Partial<CsrFacts> = {}): Uint8Array {
+  return encodeMemoryCsr({
+    signatureValid: true,
+    keyAlgorithm: 'ECDSA',
+    namedCurve: 'P-256',
+    dnsNames: [identityName(identity)],
+    uris: [spiffeUri(identity)],
+    ipAddresses: [],
+    emailAddresses: [],
+    ...overrides,
+  });
 }
 
 /** The facts of a memory CSR, or why the bytes are not one. */

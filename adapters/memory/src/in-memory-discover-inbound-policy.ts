@@ -10,18 +10,7 @@ import {
   type Subscription,
 } from '@weft/core';
 import { injectable } from 'inversify';
-
-type PolicyListener = (policy: InboundServerPolicy) => void;
-
-interface Watch {
-  readonly listener: PolicyListener;
-  open: boolean;
-}
-
-interface Delivery {
-  readonly watches: readonly Watch[];
-  readonly policy: InboundServerPolicy;
-}
+import { KeyedPublisher } from './keyed-publisher.js';
 
 export interface InMemoryDiscoverInboundPolicyOptions {
   /** The policy of ports nothing is set for; 'all-unauthenticated' when unset. */
@@ -41,9 +30,7 @@ export class InMemoryDiscoverInboundPolicy implements DiscoverInboundPolicy {
   private defaultPolicyName: DefaultPolicy = 'all-unauthenticated';
   private clusterNetworks: readonly Cidr[] = defaultClusterNetworks;
   private readonly policies = new Map<string, InboundServerPolicy>();
-  private readonly watches = new Map<string, Set<Watch>>();
-  private readonly queue: Delivery[] = [];
-  private delivering = false;
+  private readonly publisher = new KeyedPublisher<string, InboundServerPolicy>('inbound policy');
 
   /** An instance with another default policy or other cluster networks. */
   static create(options: InMemoryDiscoverInboundPolicyOptions = {}): InMemoryDiscoverInboundPolicy {
@@ -53,32 +40,22 @@ export class InMemoryDiscoverInboundPolicy implements DiscoverInboundPolicy {
     return discovery;
   }
 
-  watch(workload: PolicyWorkloadRef, port: number, listener: PolicyListener): Subscription {
+  watch(workload: PolicyWorkloadRef, port: number, listener: (policy: InboundServerPolicy) => void): Subscription {
     const key = keyOf(workload, port);
-    listener(this.current(key, port));
-    const watch: Watch = { listener, open: true };
-    const watches = this.watches.get(key) ?? new Set<Watch>();
-    this.watches.set(key, watches.add(watch));
-    return {
-      close: () => {
-        watch.open = false;
-        watches.delete(watch);
-        if (watches.size === 0 && this.watches.get(key) === watches) this.watches.delete(key);
-      },
-    };
+    return this.publisher.subscribe(key, this.current(key, port), listener);
   }
 
   /** Makes `policy` the policy of the workload's port; its watchers get it. */
   setPolicy(workload: PolicyWorkloadRef, port: number, policy: InboundServerPolicy): void {
     const key = keyOf(workload, port);
     this.policies.set(key, policy);
-    this.publish(key, policy);
+    this.publisher.publish(key, policy);
   }
 
   /** Forgets the policy of the workload's port; its watchers get the default one. An unset port stays quiet. */
   clearPolicy(workload: PolicyWorkloadRef, port: number): void {
     const key = keyOf(workload, port);
-    if (this.policies.delete(key)) this.publish(key, this.defaultPolicyFor(port));
+    if (this.policies.delete(key)) this.publisher.publish(key, this.defaultPolicyFor(port));
   }
 
   /** The policy watchers of `port` get when nothing is set for it. */
@@ -88,37 +65,11 @@ export class InMemoryDiscoverInboundPolicy implements DiscoverInboundPolicy {
 
   /** How many open watches the workload's port has. */
   watcherCount(workload: PolicyWorkloadRef, port: number): number {
-    return this.watches.get(keyOf(workload, port))?.size ?? 0;
+    return this.publisher.watcherCount(keyOf(workload, port));
   }
 
   private current(key: string, port: number): InboundServerPolicy {
     return this.policies.get(key) ?? this.defaultPolicyFor(port);
-  }
-
-  // Changes made by a listener during delivery are queued behind it, so every watcher sees them in order.
-  private publish(key: string, policy: InboundServerPolicy): void {
-    this.queue.push({ watches: [...(this.watches.get(key) ?? [])], policy });
-    if (this.delivering) return;
-    this.delivering = true;
-    const errors: unknown[] = [];
-    try {
-      for (let delivery = this.queue.shift(); delivery; delivery = this.queue.shift()) {
-        for (const watch of delivery.watches) {
-          if (!watch.open) continue;
-          try {
-            watch.listener(delivery.policy);
-          } catch (error) {
-            errors.push(error);
-          }
-        }
-      }
-    } finally {
-      this.delivering = false;
-    }
-    if (errors.length === 1) throw errors[0];
-    if (errors.length > 1) {
-      throw new AggregateError(errors, `${errors.length} inbound policy listeners of ${key} threw`);
-    }
   }
 }
 

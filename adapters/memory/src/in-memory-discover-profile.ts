@@ -9,18 +9,7 @@ import {
   type Subscription,
 } from '@weft/core';
 import { injectable } from 'inversify';
-
-type ProfileListener = (profile: ServiceProfile) => void;
-
-interface Watch {
-  readonly listener: ProfileListener;
-  open: boolean;
-}
-
-interface Delivery {
-  readonly watches: readonly Watch[];
-  readonly profile: ServiceProfile;
-}
+import { KeyedPublisher } from './keyed-publisher.js';
 
 /**
  * Profiles are keyed by formatAuthority(target). A watch gets its first message synchronously (the configured
@@ -31,23 +20,10 @@ interface Delivery {
 @injectable()
 export class InMemoryDiscoverProfile implements DiscoverProfile {
   private readonly profiles = new Map<string, ServiceProfile>();
-  private readonly watches = new Map<string, Set<Watch>>();
-  private readonly queue: Delivery[] = [];
-  private delivering = false;
+  private readonly publisher = new KeyedPublisher<string, ServiceProfile>('profile');
 
-  watch(target: Authority, listener: ProfileListener): Subscription {
-    const key = formatAuthority(target);
-    listener(this.profileOf(target));
-    const watch: Watch = { listener, open: true };
-    const watches = this.watches.get(key) ?? new Set<Watch>();
-    this.watches.set(key, watches.add(watch));
-    return {
-      close: () => {
-        watch.open = false;
-        watches.delete(watch);
-        if (watches.size === 0 && this.watches.get(key) === watches) this.watches.delete(key);
-      },
-    };
+  watch(target: Authority, listener: (profile: ServiceProfile) => void): Subscription {
+    return this.publisher.subscribe(formatAuthority(target), this.profileOf(target), listener);
   }
 
   /** Makes `profile` the profile of `target`; its watchers get it. */
@@ -55,7 +31,7 @@ export class InMemoryDiscoverProfile implements DiscoverProfile {
     const before = this.profileOf(target);
     const key = formatAuthority(target);
     this.profiles.set(key, profile);
-    if (!sameProfile(before, profile)) this.publish(key, profile);
+    if (!sameProfile(before, profile)) this.publisher.publish(key, profile);
   }
 
   /** Removes the profile of `target`; its watchers get the default profile. Deleting an unknown profile changes nothing. */
@@ -63,7 +39,7 @@ export class InMemoryDiscoverProfile implements DiscoverProfile {
     const before = this.profileOf(target);
     if (!this.profiles.delete(formatAuthority(target))) return;
     const fallback = this.profileOf(target);
-    if (!sameProfile(before, fallback)) this.publish(formatAuthority(target), fallback);
+    if (!sameProfile(before, fallback)) this.publisher.publish(formatAuthority(target), fallback);
   }
 
   /** The profile a new watch of `target` would get first. */
@@ -73,32 +49,7 @@ export class InMemoryDiscoverProfile implements DiscoverProfile {
 
   /** How many open watches `target` has. */
   watcherCount(target: Authority): number {
-    return this.watches.get(formatAuthority(target))?.size ?? 0;
-  }
-
-  // Changes made by a listener while a profile is being delivered are queued behind it, so every watcher sees
-  // the profiles in the order the changes happened.
-  private publish(key: string, profile: ServiceProfile): void {
-    this.queue.push({ watches: [...(this.watches.get(key) ?? [])], profile });
-    if (this.delivering) return;
-    this.delivering = true;
-    const errors: unknown[] = [];
-    try {
-      for (let delivery = this.queue.shift(); delivery; delivery = this.queue.shift()) {
-        for (const watch of delivery.watches) {
-          if (!watch.open) continue;
-          try {
-            watch.listener(delivery.profile);
-          } catch (error) {
-            errors.push(error);
-          }
-        }
-      }
-    } finally {
-      this.delivering = false;
-    }
-    if (errors.length === 1) throw errors[0];
-    if (errors.length > 1) throw new AggregateError(errors, `${errors.length} profile listeners of ${key} threw`);
+    return this.publisher.watcherCount(formatAuthority(target));
   }
 }
 

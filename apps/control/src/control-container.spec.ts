@@ -1,9 +1,9 @@
 import {
-  encodeMemoryCsr,
   fixedTimeModule,
   InMemoryCertificateAuthority,
   InMemoryDiscoverEndpoints,
   InMemoryTokenValidator,
+  memoryCsrFor,
   memoryModule,
 } from '@weft/adapter-memory';
 import {
@@ -12,7 +12,6 @@ import {
   IdentityIssuer,
   identityName,
   InvalidIdentityError,
-  spiffeUri,
   TokenRefusal,
   type WorkloadIdentity,
 } from '@weft/core';
@@ -21,18 +20,6 @@ import { createControlContainer } from './control-container.js';
 
 const web: WorkloadIdentity = { trustDomain: 'cluster.local', namespace: 'shop', serviceAccount: 'web' };
 const books: WorkloadIdentity = { trustDomain: 'cluster.local', namespace: 'shop', serviceAccount: 'books' };
-
-function csrFor(identity: WorkloadIdentity): Uint8Array {
-  return encodeMemoryCsr({
-    signatureValid: true,
-    keyAlgorithm: 'ECDSA',
-    namedCurve: 'P-256',
-    dnsNames: [identityName(identity)],
-    uris: [spiffeUri(identity)],
-    ipAddresses: [],
-    emailAddresses: [],
-  });
-}
 
 describe('weft-control container with the memory orchestrator', () => {
   let container: ReturnType<typeof createControlContainer>;
@@ -48,7 +35,7 @@ describe('weft-control container with the memory orchestrator', () => {
 
   it('issues a 24 h leaf to a workload whose token proves the identity it asks for', async () => {
     const token = container.get(InMemoryTokenValidator).issue(web);
-    const result = await container.get(IdentityIssuer).certify({ identityName: identityName(web), token, csr: csrFor(web) });
+    const result = await container.get(IdentityIssuer).certify({ identityName: identityName(web), token, csr: memoryCsrFor(web) });
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.value.notAfter - Date.UTC(2026, 0, 1)).toBe(24 * 3_600_000);
@@ -57,7 +44,7 @@ describe('weft-control container with the memory orchestrator', () => {
 
   it("refuses a workload that asks for another workload's identity", async () => {
     const token = container.get(InMemoryTokenValidator).issue(web);
-    const result = await container.get(IdentityIssuer).certify({ identityName: identityName(books), token, csr: csrFor(books) });
+    const result = await container.get(IdentityIssuer).certify({ identityName: identityName(books), token, csr: memoryCsrFor(books) });
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.error).toBeInstanceOf(CertifyRefusal);
@@ -69,7 +56,7 @@ describe('weft-control container with the memory orchestrator', () => {
   it('refuses an unknown token without echoing it', async () => {
     const result = await container
       .get(IdentityIssuer)
-      .certify({ identityName: identityName(web), token: 'not-a-real-token', csr: csrFor(web) });
+      .certify({ identityName: identityName(web), token: 'not-a-real-token', csr: memoryCsrFor(web) });
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.error).toBeInstanceOf(TokenRefusal);
@@ -80,7 +67,7 @@ describe('weft-control container with the memory orchestrator', () => {
     const token = container.get(InMemoryTokenValidator).issue(web);
     const result = await container
       .get(IdentityIssuer)
-      .certify({ identityName: 'web.shop.serviceaccount.identity.weft.example.org', token, csr: csrFor(web) });
+      .certify({ identityName: 'web.shop.serviceaccount.identity.weft.example.org', token, csr: memoryCsrFor(web) });
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.error).toBeInstanceOf(InvalidIdentityError);
@@ -90,7 +77,7 @@ describe('weft-control container with the memory orchestrator', () => {
   it('passes a CSR refusal of the authority through with its code', async () => {
     const token = container.get(InMemoryTokenValidator).issue(web);
     container.get(InMemoryCertificateAuthority).setIssuerAvailable(false);
-    const result = await container.get(IdentityIssuer).certify({ identityName: identityName(web), token, csr: csrFor(web) });
+    const result = await container.get(IdentityIssuer).certify({ identityName: identityName(web), token, csr: memoryCsrFor(web) });
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect((result.error as CertifyRefusal).code).toBe('issuer-unavailable');
