@@ -4,15 +4,18 @@ import { describe, expect, it } from 'vitest';
 import { systemModule } from './system.module.js';
 
 describe('systemModule', () => {
-  it('gives a clock that follows the wall clock and never goes back', () => {
+  it('gives a clock that reads as wall-clock time and never goes back', () => {
     const container = new Container();
     container.load(systemModule());
     const clock = container.get<Clock>(Clock);
-    const before = Date.now();
     const reading = clock.now();
-    expect(reading).toBeGreaterThanOrEqual(before);
-    expect(reading).toBeLessThanOrEqual(Date.now());
-    expect(clock.now()).toBeGreaterThanOrEqual(reading);
+    expect(Math.abs(reading - Date.now())).toBeLessThan(1_000);
+    let previous = reading;
+    for (let i = 0; i < 10_000; i++) {
+      const next = clock.now();
+      expect(next).toBeGreaterThanOrEqual(previous);
+      previous = next;
+    }
     expect(container.get<Clock>(Clock)).toBe(clock);
   });
 

@@ -66,11 +66,53 @@ describe('EndpointBalancer', () => {
     expect(picks.filter((ip) => ip === '10.0.0.2').length).toBeGreaterThan(150);
   });
 
-  it('skips an endpoint marked failing while a healthy one exists', () => {
+  it('skips a failing endpoint while a healthy one exists, then tries it again after a backoff', () => {
     discovery.setEndpoints(books, [endpoint('10.0.0.1:7000'), endpoint('10.0.0.2:7000')]);
     const balancer = balancerFor();
-    balancer.setFailing({ ip: '10.0.0.1', port: 7000 }, true);
-    for (let i = 0; i < 100; i++) expect(balancer.pick()?.endpoint.address.ip).toBe('10.0.0.2');
+    balancer.recordOutcome({ ip: '10.0.0.1', port: 7000 }, true);
+    for (let i = 0; i < 100; i++) {
+      const lease = balancer.pick();
+      expect(lease?.endpoint.address.ip).toBe('10.0.0.2');
+      lease?.finish({ rttMs: 30, failed: false });
+    }
+    clock.advance(1_001);
+    const ips = new Set(Array.from({ length: 50 }, () => balancer.pick()?.endpoint.address.ip));
+    expect(ips).toContain('10.0.0.1');
+  });
+
+  it('backs off longer after each consecutive failure, and forgets after a success', () => {
+    discovery.setEndpoints(books, [endpoint('10.0.0.1:7000'), endpoint('10.0.0.2:7000')]);
+    const balancer = balancerFor();
+    const slow = { ip: '10.0.0.1', port: 7000 };
+    const picksOfSlow = () => Array.from({ length: 50 }, () => balancer.pick()?.endpoint.address.ip).filter((ip) => ip === '10.0.0.1').length;
+    balancer.recordOutcome(slow, true);
+    balancer.recordOutcome(slow, true);
+    clock.advance(1_500);
+    expect(picksOfSlow()).toBe(0);
+    clock.advance(1_000);
+    expect(picksOfSlow()).toBeGreaterThan(0);
+    balancer.recordOutcome(slow, false);
+    balancer.recordOutcome(slow, true);
+    clock.advance(1_001);
+    expect(picksOfSlow()).toBeGreaterThan(0);
+  });
+
+  it('still sends to failing endpoints when every endpoint is failing, least recently failed first', () => {
+    discovery.setEndpoints(books, [endpoint('10.0.0.1:7000'), endpoint('10.0.0.2:7000')]);
+    const balancer = balancerFor();
+    balancer.recordOutcome({ ip: '10.0.0.2', port: 7000 }, true);
+    clock.advance(10);
+    balancer.recordOutcome({ ip: '10.0.0.1', port: 7000 }, true);
+    expect(balancer.state()).toBe('ready');
+    expect(balancer.pick()?.endpoint.address.ip).toBe('10.0.0.2');
+  });
+
+  it('keeps a failing mark across a discovery re-send of the same endpoint', () => {
+    discovery.setEndpoints(books, [endpoint('10.0.0.1:7000'), endpoint('10.0.0.2:7000')]);
+    const balancer = balancerFor();
+    balancer.recordOutcome({ ip: '10.0.0.1', port: 7000 }, true);
+    discovery.setEndpoints(books, [endpoint('10.0.0.1:7000', 5_000), endpoint('10.0.0.2:7000')]);
+    for (let i = 0; i < 20; i++) expect(balancer.pick()?.endpoint.address.ip).toBe('10.0.0.2');
   });
 
   it('never sends to an endpoint of weight zero', () => {

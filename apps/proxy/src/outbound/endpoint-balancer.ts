@@ -24,10 +24,22 @@ export interface BalancerLease {
   finish(outcome: { readonly rttMs: number; readonly failed: boolean }): void;
 }
 
+/** How long an endpoint is skipped after failures: doubling from the first to the last value. */
+export interface FailureBackoff {
+  readonly initialMs: number;
+  readonly maxMs: number;
+}
+
+export const DEFAULT_FAILURE_BACKOFF: FailureBackoff = { initialMs: 1_000, maxMs: 60_000 };
+
 interface Member {
   endpoint: Endpoint;
   readonly ewma: PeakEwma;
-  failing: boolean;
+  /** Consecutive failures; reset by a success. */
+  failures: number;
+  /** Until this time the endpoint is skipped while a healthy one exists; then it gets requests again as a probe. */
+  failingUntil: number;
+  readonly failing: boolean;
   load(): number;
 }
 
@@ -42,6 +54,7 @@ export class EndpointBalancer {
     private readonly clock: Clock,
     private readonly random: RandomSource,
     private readonly ewmaOptions: PeakEwmaOptions = {},
+    private readonly backoff: FailureBackoff = DEFAULT_FAILURE_BACKOFF,
   ) {
     this.subscription = discovery.watch(target, (update) => this.apply(update));
   }
@@ -54,10 +67,14 @@ export class EndpointBalancer {
     return [...this.members.values()].map((member) => member.endpoint);
   }
 
-  /** The endpoint for the next request, or undefined when none can take it (the caller queues or fails fast). */
+  /**
+   * The endpoint for the next request, or undefined when there is none. Failing endpoints are skipped while
+   * a healthy one exists; when all are failing, the least recently failed ones still get requests, because
+   * refusing outright would turn a brief outage of every endpoint into certain failure.
+   */
   pick(): BalancerLease | undefined {
     const candidates = [...this.members.values()].filter((member) => member.endpoint.weight > 0);
-    const member = pickP2c(candidates, this.random);
+    const member = pickP2c(candidates, this.random) ?? this.leastRecentlyFailed(candidates);
     if (!member) return undefined;
     member.ewma.start();
     let finished = false;
@@ -67,19 +84,37 @@ export class EndpointBalancer {
         if (finished) return;
         finished = true;
         member.ewma.end(rttMs);
-        member.failing = failed;
+        this.record(member, failed);
       },
     };
   }
 
-  /** Marks an endpoint as failing (skipped while a healthy one exists) or healthy again, e.g. after a connect error. */
-  setFailing(address: SocketAddress, failing: boolean): void {
+  /** Records a failure (e.g. a connect error) or a success of an endpoint outside a lease. */
+  recordOutcome(address: SocketAddress, failed: boolean): void {
     const member = this.members.get(formatSocketAddress(address));
-    if (member) member.failing = failing;
+    if (member) this.record(member, failed);
+  }
+
+  private leastRecentlyFailed(candidates: readonly Member[]): Member | undefined {
+    let best: Member | undefined;
+    for (const member of candidates) if (!best || member.failingUntil < best.failingUntil) best = member;
+    return best;
   }
 
   close(): void {
     this.subscription.close();
+  }
+
+  /** A failure skips the endpoint for a backoff that doubles with each consecutive failure; a success clears it. */
+  private record(member: Member, failed: boolean): void {
+    if (!failed) {
+      member.failures = 0;
+      member.failingUntil = 0;
+      return;
+    }
+    member.failures += 1;
+    const delay = Math.min(this.backoff.initialMs * 2 ** (member.failures - 1), this.backoff.maxMs);
+    member.failingUntil = this.clock.now() + delay;
   }
 
   private apply(update: EndpointUpdate): void {
@@ -114,10 +149,15 @@ export class EndpointBalancer {
         continue;
       }
       const ewma = new PeakEwma(this.clock, this.ewmaOptions);
+      const clock = this.clock;
       const member: Member = {
         endpoint,
         ewma,
-        failing: false,
+        failures: 0,
+        failingUntil: 0,
+        get failing() {
+          return clock.now() < this.failingUntil;
+        },
         // A heavier endpoint looks proportionally less loaded, so it draws a larger share of requests.
         load: () => (ewma.load() * DEFAULT_ENDPOINT_WEIGHT) / Math.max(member.endpoint.weight, 1),
       };
