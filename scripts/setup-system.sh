@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the system packages Weft's build and tests use, from Debian; safe to run again.
 #   protobuf-compiler, libprotobuf-dev: protoc and the well-known .proto files, to check contracts/src/gen.
+#   prometheus: promtool, whose `check metrics` validates the proxy's metrics text (adapters/prometheus).
 set -euo pipefail
 
-packages=(protobuf-compiler libprotobuf-dev)
+packages=(protobuf-compiler libprotobuf-dev prometheus)
 
 missing=()
 for pkg in "${packages[@]}"; do

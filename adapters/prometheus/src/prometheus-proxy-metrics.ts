@@ -1,0 +1,200 @@
+// PrometheusProxyMetrics: the proxy's traffic metrics as prom-client series on a private registry, scraped as Prometheus text.
+import {
+  type ProxyMetrics,
+  type RecordedResponse,
+  type RecordedTcpClose,
+  RESPONSE_LATENCY_BUCKETS_MS,
+  responseOutcomeLabelSet,
+  routeLabelSet,
+  type RouteLabels,
+  tcpCloseLabelSet,
+  trafficLabelSet,
+  type TrafficLabels,
+} from '@weft/core';
+import { injectable } from 'inversify';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { type Labels, SeriesFamily } from './series-family.js';
+
+export const DEFAULT_MAX_SERIES_PER_FAMILY = 10_000;
+
+export interface PrometheusProxyMetricsOptions {
+  /** The most label sets one family keeps before folding new ones into its overflow series; default 10 000. */
+  readonly maxSeriesPerFamily?: number;
+  /** The `version` label of `proxy_build_info`; default `unknown`. */
+  readonly version?: string;
+  /** Whether the registry also carries the Node process metrics (`process_*`, `nodejs_*`); default true. */
+  readonly processMetrics?: boolean;
+}
+
+const TRAFFIC = ['direction', 'target_addr', 'tls'] as const;
+const ROUTE = ['direction', 'dst', 'rt_route'] as const;
+
+@injectable()
+export class PrometheusProxyMetrics implements ProxyMetrics {
+  /** The registry of everything but the traffic families (process metrics, build info, overflow counts); never the global one. */
+  readonly registry = new Registry();
+  readonly contentType: string = Registry.PROMETHEUS_CONTENT_TYPE;
+
+  private readonly overflows: Counter<'family'>;
+  private readonly requestTotal: SeriesFamily<Counter<string>>;
+  private readonly responseTotal: SeriesFamily<Counter<string>>;
+  private readonly responseLatency: SeriesFamily<Histogram<string>>;
+  private readonly routeRequestTotal: SeriesFamily<Counter<string>>;
+  private readonly routeResponseTotal: SeriesFamily<Counter<string>>;
+  private readonly routeResponseLatency: SeriesFamily<Histogram<string>>;
+  private readonly tcpOpenTotal: SeriesFamily<Counter<string>>;
+  private readonly tcpCloseTotal: SeriesFamily<Counter<string>>;
+  private readonly tcpReadBytes: SeriesFamily<Counter<string>>;
+  private readonly tcpWriteBytes: SeriesFamily<Counter<string>>;
+  private readonly tcpOpenConnections: SeriesFamily<Gauge<string>>;
+  private readonly families: readonly SeriesFamily<Counter<string> | Gauge<string> | Histogram<string>>[];
+
+  constructor(options: PrometheusProxyMetricsOptions = {}) {
+    const max = validMaxSeries(options.maxSeriesPerFamily ?? DEFAULT_MAX_SERIES_PER_FAMILY);
+    this.overflows = new Counter({
+      name: 'metrics_series_overflow_total',
+      help: 'Recordings folded into a family\'s overflow series because the family reached its series limit.',
+      labelNames: ['family'],
+      registers: [this.registry],
+    });
+    const onOverflow = (family: string): void => this.overflows.inc({ family });
+    const counter = (name: string, help: string, overflowLabelNames: readonly string[]): SeriesFamily<Counter<string>> =>
+      new SeriesFamily({ name, help, type: 'counter', overflowLabelNames, create: makeCounter }, max, onOverflow);
+    const histogram = (name: string, help: string, overflowLabelNames: readonly string[]): SeriesFamily<Histogram<string>> =>
+      new SeriesFamily({ name, help, type: 'histogram', overflowLabelNames, create: makeHistogram }, max, onOverflow);
+
+    this.requestTotal = counter('request_total', 'Requests started.', TRAFFIC);
+    this.responseTotal = counter('response_total', 'Responses ended, by classification and status.', [...TRAFFIC, 'classification']);
+    this.responseLatency = histogram('response_latency_ms', 'Time from request start to response head, in milliseconds.', TRAFFIC);
+    this.routeRequestTotal = counter('route_request_total', 'Requests started on a service profile route.', ROUTE);
+    this.routeResponseTotal = counter(
+      'route_response_total',
+      'Responses ended on a service profile route, by classification and status.',
+      [...ROUTE, 'classification'],
+    );
+    this.routeResponseLatency = histogram(
+      'route_response_latency_ms',
+      'Time from request start to response head on a service profile route, in milliseconds.',
+      ROUTE,
+    );
+    this.tcpOpenTotal = counter('tcp_open_total', 'Connections opened or accepted.', TRAFFIC);
+    this.tcpCloseTotal = counter('tcp_close_total', 'Connections closed, by classification and errno.', [...TRAFFIC, 'classification']);
+    this.tcpReadBytes = counter('tcp_read_bytes_total', 'Bytes read from closed connections.', TRAFFIC);
+    this.tcpWriteBytes = counter('tcp_write_bytes_total', 'Bytes written to closed connections.', TRAFFIC);
+    this.tcpOpenConnections = new SeriesFamily(
+      { name: 'tcp_open_connections', help: 'Connections open now.', type: 'gauge', overflowLabelNames: TRAFFIC, create: makeGauge },
+      max,
+      onOverflow,
+    );
+    this.families = [
+      this.requestTotal,
+      this.responseTotal,
+      this.responseLatency,
+      this.routeRequestTotal,
+      this.routeResponseTotal,
+      this.routeResponseLatency,
+      this.tcpOpenTotal,
+      this.tcpCloseTotal,
+      this.tcpOpenConnections,
+      this.tcpReadBytes,
+      this.tcpWriteBytes,
+    ];
+    // Every family shows its overflow count from the start, so 0 and "never scraped" read differently.
+    for (const family of this.families) this.overflows.inc({ family: family.name }, 0);
+    this.registerBuildInfo(options.version ?? 'unknown');
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: '' });
+  }
+
+  requestStarted(labels: TrafficLabels): void {
+    this.requestTotal.record(trafficLabelSet(labels), increment(1));
+  }
+
+  responseEnded(labels: TrafficLabels, response: RecordedResponse): void {
+    const traffic = trafficLabelSet(labels);
+    this.responseTotal.record({ ...traffic, ...responseOutcomeLabelSet(response) }, increment(1));
+    if (isAmount(response.latencyMs)) {
+      this.responseLatency.record({ ...traffic, ...statusCodeLabel(response) }, observe(response.latencyMs));
+    }
+  }
+
+  routeRequestStarted(labels: RouteLabels): void {
+    this.routeRequestTotal.record(routeLabelSet(labels), increment(1));
+  }
+
+  routeResponseEnded(labels: RouteLabels, response: RecordedResponse): void {
+    const route = routeLabelSet(labels);
+    this.routeResponseTotal.record({ ...route, ...responseOutcomeLabelSet(response) }, increment(1));
+    if (isAmount(response.latencyMs)) {
+      this.routeResponseLatency.record({ ...route, ...statusCodeLabel(response) }, observe(response.latencyMs));
+    }
+  }
+
+  tcpOpened(labels: TrafficLabels): void {
+    const traffic = trafficLabelSet(labels);
+    this.tcpOpenTotal.record(traffic, increment(1));
+    this.tcpOpenConnections.record(traffic, (gauge, series) => gauge.inc(series, 1));
+  }
+
+  tcpClosed(labels: TrafficLabels, close: RecordedTcpClose): void {
+    const traffic = trafficLabelSet(labels);
+    this.tcpCloseTotal.record({ ...traffic, ...tcpCloseLabelSet(close) }, increment(1));
+    this.tcpOpenConnections.record(traffic, (gauge, series) => gauge.dec(series, 1));
+    if (isAmount(close.readBytes)) this.tcpReadBytes.record(traffic, increment(close.readBytes));
+    if (isAmount(close.writeBytes)) this.tcpWriteBytes.record(traffic, increment(close.writeBytes));
+  }
+
+  /** The whole scrape: the traffic families, then the registry's metrics, in the Prometheus text format. */
+  async metricsText(): Promise<string> {
+    const families = await Promise.all(this.families.map((family) => family.render()));
+    return `${families.join('')}${await this.registry.metrics()}`;
+  }
+
+  private registerBuildInfo(version: string): void {
+    const buildInfo = new Gauge({
+      name: 'proxy_build_info',
+      help: 'The proxy\'s build; the value is always 1.',
+      labelNames: ['version'],
+      registers: [this.registry],
+    });
+    buildInfo.set({ version }, 1);
+  }
+}
+
+function makeCounter(name: string, help: string, labelNames: readonly string[]): Counter<string> {
+  return new Counter({ name, help, labelNames, registers: [] });
+}
+
+function makeGauge(name: string, help: string, labelNames: readonly string[]): Gauge<string> {
+  return new Gauge({ name, help, labelNames, registers: [] });
+}
+
+function makeHistogram(name: string, help: string, labelNames: readonly string[]): Histogram<string> {
+  return new Histogram({ name, help, labelNames, buckets: [...RESPONSE_LATENCY_BUCKETS_MS], registers: [] });
+}
+
+function increment(delta: number): (counter: Counter<string>, labels: Labels) => void {
+  return (counter, labels) => counter.inc(labels, delta);
+}
+
+function observe(valueMs: number): (histogram: Histogram<string>, labels: Labels) => void {
+  return (histogram, labels) => histogram.observe(labels, valueMs);
+}
+
+/**
+ * Whether a latency or byte count can be recorded. One that is not a finite non-negative number (a caller's bug) is
+ * dropped rather than recorded: prom-client would throw on a request's data path, or a counter would go backwards.
+ */
+function isAmount(value: number): boolean {
+  return Number.isFinite(value) && value >= 0;
+}
+
+function statusCodeLabel(response: RecordedResponse): Labels {
+  return response.statusCode === undefined ? {} : { status_code: String(response.statusCode) };
+}
+
+function validMaxSeries(max: number): number {
+  if (!Number.isSafeInteger(max) || max < 1) {
+    throw new RangeError(`maxSeriesPerFamily ${max} is not a whole number of at least 1; write e.g. 10000`);
+  }
+  return max;
+}
