@@ -1,11 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { InvalidInputError } from '../shared/invalid-input-error.js';
 import type { Result } from '../shared/result.js';
 import {
   type Authority,
   formatAuthority,
   formatSocketAddress,
   InvalidAuthorityError,
+  InvalidDefaultPortError,
   parseAuthority,
   parseSocketAddress,
 } from './authority.js';
@@ -14,7 +16,7 @@ function service(name: string, namespace: string, port: number, domain = 'cluste
   return { kind: 'service', name, namespace, port, fqdn: `${name}.${namespace}.svc.${domain}` };
 }
 
-function expectRefused(result: Result<unknown, InvalidAuthorityError>, input: string, reason?: RegExp): void {
+function expectRefused(result: Result<unknown, InvalidInputError>, input: string, reason?: RegExp): void {
   expect(result.ok).toBe(false);
   if (result.ok) return;
   expect(result.error).toBeInstanceOf(InvalidAuthorityError);
@@ -120,18 +122,61 @@ describe('parseAuthority', () => {
   });
 });
 
+describe('parseAuthority options and absolute names', () => {
+  it.each([0, 99_999, -80, 8.5, Number.NaN])('refuses the defaultPort option %d with a typed error naming it', (defaultPort) => {
+    const result = parseAuthority('web', { defaultPort });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.error).toBeInstanceOf(InvalidDefaultPortError);
+    expect(result.error.input).toBe(String(defaultPort));
+    expect(result.error.toString()).toContain(`invalid default port ${JSON.stringify(String(defaultPort))}`);
+    expect(result.error.reason).toContain('from 1 to 65535');
+  });
+
+  it('accepts the defaultPort option at both ends of the port range', () => {
+    expect(parseAuthority('web', { defaultPort: 1 })).toEqual({ ok: true, value: service('web', 'default', 1) });
+    expect(parseAuthority('web', { defaultPort: 65_535 })).toEqual({ ok: true, value: service('web', 'default', 65_535) });
+  });
+
+  it.each<[string, RegExp]>([
+    ['web:080', /port "080" has a leading zero; write 80/],
+    ['web.shop:00443', /leading zero; write 443/],
+    ['[::1]:08080', /leading zero; write 8080/],
+    ['web:00', /leading zero; write a port from 1 to 65535/],
+  ])('refuses the leading-zero port of %j, as Server ports do', (input, reason) => {
+    expectRefused(parseAuthority(input), input, reason);
+  });
+
+  it('refuses a leading-zero port in a socket address too', () => {
+    expectRefused(parseSocketAddress('10.0.0.1:080'), '10.0.0.1:080', /leading zero; write 80/);
+  });
+
+  it.each<[string, Authority]>([
+    ['web.', { kind: 'dns', host: 'web', port: 80 }],
+    ['WEB.:8080', { kind: 'dns', host: 'web', port: 8080 }],
+    ['web.shop.', { kind: 'dns', host: 'web.shop', port: 80 }],
+    ['web.shop.svc.:81', { kind: 'dns', host: 'web.shop.svc', port: 81 }],
+    ['web.shop.svc.cluster.local.', service('web', 'shop', 80)],
+  ])('reads the absolute name %j without completing it', (input, expected) => {
+    expect(parseAuthority(input, { defaultNamespace: 'shop' })).toEqual({ ok: true, value: expected });
+  });
+});
+
 describe('formatAuthority', () => {
   it.each<[Authority, string]>([
     [service('web', 'default', 8080), 'web.default.svc.cluster.local:8080'],
     [{ kind: 'ip', ip: '10.0.0.1', family: 4, port: 80 }, '10.0.0.1:80'],
     [{ kind: 'ip', ip: '::1', family: 6, port: 8080 }, '[::1]:8080'],
-    [{ kind: 'dns', host: 'example.com', port: 443 }, 'example.com:443'],
+    [{ kind: 'dns', host: 'api.example.com', port: 443 }, 'api.example.com:443'],
+    [{ kind: 'dns', host: 'example.com', port: 443 }, 'example.com.:443'],
+    [{ kind: 'dns', host: 'web', port: 80 }, 'web.:80'],
+    [{ kind: 'dns', host: 'web.shop.svc', port: 80 }, 'web.shop.svc.:80'],
   ])('writes %j as %s', (authority, text) => {
     expect(formatAuthority(authority)).toBe(text);
   });
 
   it('writes what parseAuthority reads back', () => {
-    for (const text of ['web.shop:81', 'api.example.com', '10.1.2.3:9', '[FE80:0::0:1]:443', '::']) {
+    for (const text of ['web.shop:81', 'api.example.com', 'web.', 'example.com.:443', '10.1.2.3:9', '[FE80:0::0:1]:443', '::']) {
       const first = parseAuthority(text);
       if (!first.ok) throw first.error;
       expect(parseAuthority(formatAuthority(first.value))).toEqual(first);

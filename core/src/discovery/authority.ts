@@ -1,10 +1,17 @@
 // Authorities: the "host:port" a client asks for, read as a Kubernetes service, an IP address or a DNS name.
+import { dnsNameProblem } from '../shared/dns-name.js';
 import { InvalidInputError } from '../shared/invalid-input-error.js';
 import { err, ok, type Result } from '../shared/result.js';
 import { parseIpv4, parseIpv6 } from './ip-address.js';
+import { readPortNumber } from './port-number.js';
 
 export class InvalidAuthorityError extends InvalidInputError {
   readonly kind = 'authority';
+}
+
+/** The `defaultPort` option of parseAuthority is not a port; the input is the option's value as text. */
+export class InvalidDefaultPortError extends InvalidInputError {
+  readonly kind = 'default port';
 }
 
 /** A service in the cluster, addressed by name and namespace. */
@@ -45,25 +52,34 @@ export interface ParseAuthorityOptions {
   readonly defaultNamespace?: string;
   /** Suffix of service names after ".svc"; default "cluster.local". */
   readonly clusterDomain?: string;
-  /** Port when the input names none; default 80. */
+  /** Port when the input names none, 1-65535; default 80. Any other value makes every parse fail. */
   readonly defaultPort?: number;
 }
-
-const MAX_NAME_LENGTH = 253;
-const MAX_LABEL_LENGTH = 63;
-const label = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 
 /**
  * Reads an authority such as "web", "web.shop:8080", "web.shop.svc.cluster.local.", "10.0.0.1:80",
  * "[::1]:8080", "fe80::1" or "api.example.com:443". Names of one to three labels ("name", "name.ns",
  * "name.ns.svc") and names under ".svc.<clusterDomain>" are services; other names are DNS names.
- * Note that a two-label name such as "example.com" is therefore read as service "example" in namespace "com".
+ * Note that a two-label name such as "example.com" is therefore read as service "example" in namespace "com";
+ * write "example.com." for the DNS name.
+ *
+ * A trailing dot makes a name absolute, as in DNS: it is not completed with a namespace or the cluster domain,
+ * so "web." and "web.shop." are DNS names, and only the full "name.ns.svc.<clusterDomain>." is a service.
+ * Ports are plain decimal 1-65535; a leading zero ("web:080") is refused, as parseServerPort does.
  */
-export function parseAuthority(input: string, options: ParseAuthorityOptions = {}): Result<Authority, InvalidAuthorityError> {
+export function parseAuthority(
+  input: string,
+  options: ParseAuthorityOptions = {},
+): Result<Authority, InvalidAuthorityError | InvalidDefaultPortError> {
+  const { defaultPort = 80 } = options;
+  if (!Number.isInteger(defaultPort) || defaultPort < 1 || defaultPort > 65_535) {
+    const reason = 'is not a port; the defaultPort option of parseAuthority takes a whole number from 1 to 65535';
+    return err(new InvalidDefaultPortError(String(defaultPort), reason));
+  }
   const fail = (reason: string) => err(new InvalidAuthorityError(input, reason));
   const shape = checkShape(input);
   if (shape) return fail(shape);
-  const split = splitHostPort(input, options.defaultPort ?? 80);
+  const split = splitHostPort(input, defaultPort);
   if ('problem' in split) return fail(split.problem);
   const { host, port, bracketed } = split;
   if (bracketed || host.includes(':')) {
@@ -77,7 +93,11 @@ export function parseAuthority(input: string, options: ParseAuthorityOptions = {
   return readName(host.toLowerCase(), port, options, fail);
 }
 
-/** Writes an authority the way parseAuthority reads it back, e.g. "web.default.svc.cluster.local:8080", "[::1]:8080". */
+/**
+ * Writes an authority the way parseAuthority reads it back, e.g. "web.default.svc.cluster.local:8080", "[::1]:8080".
+ * A DNS name that would read as a service's short form ("web", "example.com", "a.b.svc") is written absolute,
+ * with its trailing dot: "example.com.:443".
+ */
 export function formatAuthority(authority: Authority): string {
   switch (authority.kind) {
     case 'service':
@@ -85,8 +105,14 @@ export function formatAuthority(authority: Authority): string {
     case 'ip':
       return formatSocketAddress(authority);
     case 'dns':
-      return `${authority.host}:${authority.port}`;
+      return `${authority.host}${readsAsShortService(authority.host) ? '.' : ''}:${authority.port}`;
   }
+}
+
+// "name", "name.ns" and "name.ns.svc" are completed into service names unless written with a trailing dot.
+function readsAsShortService(host: string): boolean {
+  const labels = host.split('.');
+  return labels.length < 3 || (labels.length === 3 && labels[2] === 'svc');
 }
 
 /** Reads "1.2.3.4:80" or "[2001:db8::1]:443": an IP address and a port, both required. */
@@ -144,16 +170,9 @@ function withPort(host: string, portText: string | undefined, defaultPort: numbe
   if (portText === undefined) {
     return defaultPort === undefined ? { problem: 'has no port; add one, e.g. ":8080"' } : { host, port: defaultPort, bracketed };
   }
-  const port = parsePort(portText);
-  return typeof port === 'string' ? { problem: port } : { host, port, bracketed };
-}
-
-function parsePort(text: string): number | string {
-  if (text === '') return 'has an empty port after ":"; write a port from 1 to 65535 or leave out the ":"';
-  if (!/^[0-9]+$/.test(text)) return `port "${text}" is not a number; write a port from 1 to 65535`;
-  const port = Number(text);
-  if (port < 1 || port > 65_535) return `port ${text} is out of range; write a port from 1 to 65535`;
-  return port;
+  if (portText === '') return { problem: 'has an empty port after ":"; write a port from 1 to 65535 or leave out the ":"' };
+  const port = readPortNumber(portText);
+  return typeof port === 'number' ? { host, port, bracketed } : port;
 }
 
 /** A bare IPv6 has no port; "2001:db8::1:8080"-like text that is not an address was probably meant with brackets. */
@@ -172,36 +191,28 @@ function bareIpv6(input: string, defaultPort: number | undefined): HostPort {
 
 type Fail = (reason: string) => Result<Authority, InvalidAuthorityError>;
 
-/** Checks an RFC 1123 host name and decides whether it names a cluster service or a DNS host. */
+/** Checks a lowercase RFC 1123 host name and decides whether it names a cluster service or a DNS host. */
 function readName(raw: string, port: number, options: ParseAuthorityOptions, fail: Fail): Result<Authority, InvalidAuthorityError> {
-  const host = raw.endsWith('.') ? raw.slice(0, -1) : raw;
-  if (host.length > MAX_NAME_LENGTH) return fail(`host name is ${host.length} characters; at most ${MAX_NAME_LENGTH} are allowed`);
-  const labels = host.split('.');
-  for (const part of labels) {
-    const problem = labelProblem(part);
-    if (problem) return fail(problem);
-  }
+  const absolute = raw.endsWith('.');
+  const host = absolute ? raw.slice(0, -1) : raw;
+  const problem = dnsNameProblem(host);
+  if (problem !== undefined) return fail(`host name ${problem}`);
   const clusterDomain = (options.clusterDomain ?? 'cluster.local').toLowerCase().replace(/\.$/, '');
-  const service = serviceParts(labels, clusterDomain.split('.'));
+  const service = serviceParts(host.split('.'), clusterDomain, absolute);
   if (!service) return ok({ kind: 'dns', host, port });
   const [name, namespace = options.defaultNamespace ?? 'default'] = service;
   return ok({ kind: 'service', name, namespace, port, fqdn: `${name}.${namespace}.svc.${clusterDomain}` });
 }
 
-function labelProblem(part: string): string | undefined {
-  if (part === '') return 'has an empty label (".." or a leading dot); write e.g. "web.default"';
-  if (part.length > MAX_LABEL_LENGTH) return `label "${part}" is ${part.length} characters; at most ${MAX_LABEL_LENGTH} are allowed`;
-  if (label.test(part)) return undefined;
-  if (part.startsWith('-') || part.endsWith('-')) return `label "${part}" starts or ends with "-"; labels start and end with a letter or digit`;
-  return `label "${part}" has characters other than a-z, 0-9 and "-"`;
-}
-
-/** [name] or [name, namespace] when the labels name a service: name, name.ns, name.ns.svc, name.ns.svc.<domain>. */
-function serviceParts(labels: readonly string[], domain: readonly string[]): [string, string?] | undefined {
+/**
+ * [name] or [name, namespace] when the labels name a service: name, name.ns, name.ns.svc, name.ns.svc.<domain>.
+ * An absolute name (written with a trailing dot) is never completed, so only the last, full form counts.
+ */
+function serviceParts(labels: readonly string[], domain: string, absolute: boolean): [string, string?] | undefined {
   const [name, namespace, svc, ...rest] = labels as [string, string?, string?, ...string[]];
-  if (namespace === undefined) return [name];
-  if (svc === undefined) return [name, namespace];
+  if (namespace === undefined) return absolute ? undefined : [name];
+  if (svc === undefined) return absolute ? undefined : [name, namespace];
   if (svc !== 'svc') return undefined;
-  if (rest.length === 0 || rest.join('.') === domain.join('.')) return [name, namespace];
+  if (rest.join('.') === domain || (rest.length === 0 && !absolute)) return [name, namespace];
   return undefined;
 }

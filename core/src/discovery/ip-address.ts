@@ -1,24 +1,31 @@
-// IP address literals: strict parsing of IPv4 and IPv6 text and its canonical form (dotted quad, RFC 5952).
+// IP address literals: strict parsing of IPv4 and IPv6 text into canonical text (dotted quad, RFC 5952) or bytes.
 
 /** A parsed address in canonical text, or the reason the text is not one. */
 export type IpParse = { readonly ip: string; readonly family: 4 | 6 } | { readonly problem: string };
 
-const decimalOctet = /^(0|[1-9][0-9]{0,2})$/;
+/** A parsed address as bytes (4 for IPv4, 16 for IPv6), or the reason the text is not one. */
+export type IpBytesParse = { readonly family: 4 | 6; readonly bytes: number[] } | { readonly problem: string };
+
+/** What keeps text from being a plain decimal number in range; see decimalProblem. */
+export type DecimalProblem = 'not a number' | 'leading zero' | 'too large';
+
 const hexGroup = /^[0-9a-f]{1,4}$/;
+
+/**
+ * Why `text` is not a plain decimal from 0 to `max` (digits only: no sign, no spaces, no leading zero, since
+ * some tools read "010" as octal), or undefined when it is one. The one rule for IPv4 octets, prefix lengths
+ * and ports.
+ */
+export function decimalProblem(text: string, max: number): DecimalProblem | undefined {
+  if (!/^[0-9]+$/.test(text)) return 'not a number';
+  if (text.length > 1 && text.startsWith('0')) return 'leading zero';
+  return Number(text) > max ? 'too large' : undefined;
+}
 
 /** Reads a dotted quad; refuses leading zeros (they mean octal to some resolvers) and octets above 255. */
 export function parseIpv4(text: string): IpParse {
-  const parts = text.split('.');
-  if (parts.length !== 4) return { problem: `an IPv4 address has 4 parts, not ${parts.length}` };
-  for (const part of parts) {
-    if (!decimalOctet.test(part)) {
-      return part.length > 1 && part.startsWith('0') && /^[0-9]+$/.test(part)
-        ? { problem: `IPv4 part "${part}" has a leading zero; write ${Number(part)}` }
-        : { problem: `IPv4 part "${part}" is not a number from 0 to 255` };
-    }
-    if (Number(part) > 255) return { problem: `IPv4 part "${part}" is above 255` };
-  }
-  return { ip: text, family: 4 };
+  const octets = ipv4Octets(text);
+  return typeof octets === 'string' ? { problem: octets } : { ip: text, family: 4 };
 }
 
 /** Reads IPv6 text (any case, with or without "::", with an embedded IPv4 tail) into its RFC 5952 form. */
@@ -31,6 +38,41 @@ export function parseIpv6(text: string): IpParse {
 /** Reads either family: IPv6 if the text has a colon, IPv4 otherwise. */
 export function parseIp(text: string): IpParse {
   return text.includes(':') ? parseIpv6(text) : parseIpv4(text);
+}
+
+/** Reads either family, as parseIp does, into the address's bytes (an embedded IPv4 tail is kept as IPv6). */
+export function parseIpBytes(text: string): IpBytesParse {
+  if (!text.includes(':')) {
+    const octets = ipv4Octets(text);
+    return typeof octets === 'string' ? { problem: octets } : { family: 4, bytes: octets };
+  }
+  const groups = ipv6Groups(text.toLowerCase());
+  if (typeof groups === 'string') return { problem: groups };
+  return { family: 6, bytes: groups.flatMap((group) => [group >> 8, group & 0xff]) };
+}
+
+/** The canonical text of 4 bytes (dotted quad) or 16 bytes (RFC 5952, "::ffff:1.2.3.4" when IPv4-mapped). */
+export function formatIpBytes(bytes: readonly number[]): string {
+  if (bytes.length === 4) return bytes.join('.');
+  const groups = Array.from({ length: 8 }, (_, i) => ((bytes[2 * i] ?? 0) << 8) | (bytes[2 * i + 1] ?? 0));
+  return formatIpv6(groups);
+}
+
+// The four octets of a dotted quad, or the reason the text is not one.
+function ipv4Octets(text: string): number[] | string {
+  const parts = text.split('.');
+  if (parts.length !== 4) return `an IPv4 address has 4 parts, not ${parts.length}`;
+  for (const part of parts) {
+    switch (decimalProblem(part, 255)) {
+      case 'not a number':
+        return `IPv4 part "${part}" is not a number from 0 to 255`;
+      case 'leading zero':
+        return `IPv4 part "${part}" has a leading zero; write ${Number(part)}`;
+      case 'too large':
+        return `IPv4 part "${part}" is above 255`;
+    }
+  }
+  return parts.map(Number);
 }
 
 function ipv6Groups(text: string): number[] | string {
@@ -53,9 +95,9 @@ function readGroups(text: string, last: boolean): number[] | string {
   const groups: number[] = [];
   for (const [index, piece] of pieces.entries()) {
     if (last && index === pieces.length - 1 && piece.includes('.')) {
-      const v4 = parseIpv4(piece);
-      if ('problem' in v4) return `embedded ${v4.problem}`;
-      const [a, b, c, d] = piece.split('.').map(Number) as [number, number, number, number];
+      const octets = ipv4Octets(piece);
+      if (typeof octets === 'string') return `embedded ${octets}`;
+      const [a, b, c, d] = octets as [number, number, number, number];
       groups.push((a << 8) | b, (c << 8) | d);
     } else if (hexGroup.test(piece)) {
       groups.push(parseInt(piece, 16));

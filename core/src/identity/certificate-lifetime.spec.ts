@@ -68,22 +68,45 @@ describe('renewalDelay', () => {
 });
 
 describe('renewalRetryDelay', () => {
-  it('doubles from 10 s up to 5 min when no jitter is drawn', () => {
-    const delays = [0, 1, 2, 3, 4, 5, 6, 100, 5_000].map((attempt) => renewalRetryDelay(attempt, always(0)));
+  it('doubles from 10 s up to 5 min without jitter', () => {
+    const delays = [0, 1, 2, 3, 4, 5, 6, 100, 5_000].map((attempt) => renewalRetryDelay(attempt, always(0.7), { jitter: 0 }));
     expect(delays).toEqual([10_000, 20_000, 40_000, 80_000, 160_000, 300_000, 300_000, 300_000, 300_000]);
   });
 
-  it('takes off up to half of each delay at random, but never goes below 10 s', () => {
-    expect(renewalRetryDelay(3, always(0.999_999))).toBeCloseTo(40_000, -1);
-    expect(renewalRetryDelay(0, always(0.999_999))).toBe(10_000);
-    expect(renewalRetryDelay(20, always(0.5))).toBe(225_000);
+  it('adds up to half of each delay at random, starting from the 10 s minimum', () => {
+    expect(renewalRetryDelay(0, always(0))).toBe(10_000);
+    expect(renewalRetryDelay(0, always(0.5))).toBe(12_500);
+    expect(renewalRetryDelay(0, always(0.999_999))).toBeCloseTo(15_000, -1);
+    expect(renewalRetryDelay(3, always(0.5))).toBe(100_000);
   });
 
-  it('spreads the retries of workloads that failed together', () => {
-    const delays = Array.from({ length: 100 }, (_, i) => renewalRetryDelay(4, always(i / 100)));
+  it('spreads the first retries of workloads that failed together, never below 10 s', () => {
+    const delays = Array.from({ length: 100 }, (_, i) => renewalRetryDelay(0, always(i / 100)));
     expect(new Set(delays).size).toBe(100);
-    expect(Math.min(...delays)).toBeGreaterThan(80_000);
-    expect(Math.max(...delays)).toBe(160_000);
+    expect(Math.min(...delays)).toBe(10_000);
+    expect(Math.max(...delays)).toBeLessThan(15_000);
+  });
+
+  it('gives two workloads with different random draws different first retries', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 999 }), fc.integer({ min: 0, max: 999 }), (i, j) => {
+        fc.pre(i !== j);
+        expect(renewalRetryDelay(0, always(i / 1_000))).not.toBe(renewalRetryDelay(0, always(j / 1_000)));
+      }),
+    );
+  });
+
+  it('spreads later retries too, below the 5 min cap as well as at it', () => {
+    const at = (attempt: number): number[] => Array.from({ length: 100 }, (_, i) => renewalRetryDelay(attempt, always(i / 100)));
+    const fourth = at(4);
+    expect(new Set(fourth).size).toBe(100);
+    expect(Math.min(...fourth)).toBe(160_000);
+    expect(Math.max(...fourth)).toBeLessThan(240_000);
+    const capped = at(20);
+    expect(new Set(capped).size).toBe(100);
+    expect(Math.min(...capped)).toBe(200_000);
+    expect(Math.max(...capped)).toBeLessThan(300_000);
+    expect(renewalRetryDelay(20, always(0.999_999))).toBeCloseTo(300_000, -1);
   });
 
   it('stays within [10 s, max] for any attempt, draw and options', () => {

@@ -36,7 +36,7 @@ export interface RenewalRetryOptions {
   readonly baseMs?: number;
   /** The longest delay; MAX_RENEWAL_RETRY_DELAY_MS by default. */
   readonly maxMs?: number;
-  /** The share of each delay taken off at random, so workloads that failed together retry apart; 0.5 by default. */
+  /** The share of each delay added at random, so workloads that failed together retry apart; 0.5 by default. */
   readonly jitter?: number;
 }
 
@@ -69,9 +69,12 @@ export function renewalDelay(validity: CertificateValidity, now: number, options
 }
 
 /**
- * How long to wait before retry number `attempt` (0 for the first retry) after a failed certify request:
- * baseMs doubled per attempt up to maxMs, minus a random share of up to `jitter` of it, and never below
- * MIN_RENEWAL_INTERVAL_MS (the shortest wait between two tries) nor above maxMs.
+ * How long to wait before retry number `attempt` (0 for the first retry) after a failed certify request.
+ * The nominal delay is baseMs doubled per attempt, kept within [MIN_RENEWAL_INTERVAL_MS, maxMs]; the wait is
+ * nominal x (1 + jitter x r) for a random draw r. The jitter spreads upward so that even the first retries,
+ * whose nominal delay is the 10 s minimum, are spread out: workloads that failed together do not retry in
+ * lockstep. Where that would pass maxMs, the window [nominal, nominal x (1 + jitter)] slides down to end at maxMs,
+ * so retries at the cap are spread too. The wait is never below MIN_RENEWAL_INTERVAL_MS nor above maxMs.
  * @throws RangeError if attempt is negative or the options are out of range.
  */
 export function renewalRetryDelay(attempt: number, random: RandomSource, options: RenewalRetryOptions = {}): number {
@@ -80,9 +83,11 @@ export function renewalRetryDelay(attempt: number, random: RandomSource, options
   requireArgument('maxMs', maxMs, maxMs >= MIN_RENEWAL_INTERVAL_MS, `at least ${MIN_RENEWAL_INTERVAL_MS} ms`);
   requireArgument('baseMs', baseMs, baseMs > 0 && baseMs <= maxMs, `a number of milliseconds in (0, maxMs = ${maxMs}]`);
   requireArgument('jitter', jitter, jitter >= 0 && jitter <= 1, 'a share in [0, 1]');
-  // 2 ** attempt becomes Infinity for huge attempts; Math.min brings it back to maxMs.
-  const nominal = Math.min(maxMs, baseMs * 2 ** attempt);
-  return clamp(nominal * (1 - jitter * random.next()), MIN_RENEWAL_INTERVAL_MS, maxMs);
+  // 2 ** attempt becomes Infinity for huge attempts; clamp brings it back to maxMs.
+  const nominal = clamp(baseMs * 2 ** attempt, MIN_RENEWAL_INTERVAL_MS, maxMs);
+  const highest = Math.min(maxMs, nominal * (1 + jitter));
+  const lowest = Math.max(MIN_RENEWAL_INTERVAL_MS, highest / (1 + jitter));
+  return clamp(lowest + (highest - lowest) * random.next(), MIN_RENEWAL_INTERVAL_MS, maxMs);
 }
 
 function clamp(value: number, min: number, max: number): number {

@@ -70,9 +70,10 @@ describe('makeWorkloadIdentity', () => {
     [{ namespace: '' }, 'namespace', '', 'is empty'],
     [{ namespace: 'a'.repeat(64) }, 'namespace', 'a'.repeat(64), 'at most 63'],
     [{ serviceAccount: 'web.v2' }, 'service-account', 'web.v2', 'RFC 1123 label'],
-    [{ trustDomain: 'cluster..local' }, 'trust-domain', 'cluster..local', 'not a DNS name'],
+    [{ trustDomain: 'cluster..local' }, 'trust-domain', 'cluster..local', 'empty label'],
     [{ trustDomain: 'Cluster.Local' }, 'trust-domain', 'Cluster.Local', 'write "cluster.local"'],
-    [{ trustDomain: 'cluster.local.' }, 'trust-domain', 'cluster.local.', 'not a DNS name'],
+    [{ trustDomain: 'cluster.local.' }, 'trust-domain', 'cluster.local.', 'trailing "."'],
+    [{ trustDomain: 'cluster_local' }, 'trust-domain', 'cluster_local', 'a trust domain is a DNS name'],
     [{ trustDomain: `${'a'.repeat(64)}.local` }, 'trust-domain', `${'a'.repeat(64)}.local`, 'at most 63'],
   ])('refuses %j as the %s, naming the value', (change, part, input, says) => {
     const result = makeWorkloadIdentity({ ...web, ...change });
@@ -165,7 +166,7 @@ describe('parseIdentityName', () => {
     ['web.default.SERVICEACCOUNT.identity.weft.cluster.local', 'form', 'lowercase'],
     ['web.default.serviceaccount.identity.weft', 'trust-domain', 'no trust domain'],
     ['web.default.serviceaccount.identity.weft.', 'trust-domain', 'no trust domain'],
-    ['web.default.serviceaccount.identity.weft.cluster..local', 'trust-domain', 'not a DNS name'],
+    ['web.default.serviceaccount.identity.weft.cluster..local', 'trust-domain', 'empty label'],
     ['Web.default.serviceaccount.identity.weft.cluster.local', 'service-account', 'service account "Web"'],
     ['web.de_fault.serviceaccount.identity.weft.cluster.local', 'namespace', 'namespace "de_fault"'],
   ])('refuses %j (bad %s)', (name, part, says) => {

@@ -1,4 +1,5 @@
 // WorkloadIdentity: who a meshed workload is, and its two spellings: the SPIFFE URI and the DNS-like identity name.
+import { dnsLabelProblem, dnsNameProblem, MAX_DNS_NAME_LENGTH } from '../shared/dns-name.js';
 import { InvalidInputError } from '../shared/invalid-input-error.js';
 import { err, ok, type Result } from '../shared/result.js';
 
@@ -49,11 +50,8 @@ const NAME_INFIX = ['serviceaccount', 'identity', 'weft'] as const;
 const WORKLOAD_PATH = '/ns/<namespace>/sa/<service-account>';
 const SPIFFE_FORM = '"spiffe://<trust-domain>/ns/<namespace>/sa/<service-account>"';
 const NAME_FORM = '"<service-account>.<namespace>.serviceaccount.identity.weft.<trust-domain>"';
-const MAX_LABEL_LENGTH = 63;
-const MAX_DNS_NAME_LENGTH = 253;
 // The SPIFFE ID standard caps a whole ID at 2048 bytes.
 const MAX_SPIFFE_URI_LENGTH = 2048;
-const labelPattern = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
 
 // A part that is wrong and why.
 type Problem = [IdentityPart, string];
@@ -76,7 +74,7 @@ export function sameIdentity(a: WorkloadIdentity, b: WorkloadIdentity): boolean 
 /** Checks each part and returns a fresh identity holding exactly those three parts. */
 export function makeWorkloadIdentity(parts: WorkloadIdentity): Result<WorkloadIdentity, InvalidIdentityError> {
   const checks: [string, IdentityPart, string | undefined][] = [
-    [parts.trustDomain, 'trust-domain', dnsNameProblem(parts.trustDomain)],
+    [parts.trustDomain, 'trust-domain', trustDomainProblem(parts.trustDomain)],
     [parts.namespace, 'namespace', labelProblem(parts.namespace, 'namespace')],
     [parts.serviceAccount, 'service-account', labelProblem(parts.serviceAccount, 'service account')],
   ];
@@ -208,31 +206,12 @@ function q(value: string): string {
 
 // Why a value is not an RFC 1123 label (lowercase letters, digits and '-', at most 63), or undefined if it is one.
 function labelProblem(value: string, what: string): string | undefined {
-  if (value === '') return `is empty; a ${what} is an RFC 1123 label such as "web"`;
-  if (value.length > MAX_LABEL_LENGTH) {
-    return `is ${value.length} characters long; a ${what} is an RFC 1123 label of at most ${MAX_LABEL_LENGTH}`;
-  }
-  if (labelPattern.test(value)) return undefined;
-  if (labelPattern.test(value.toLowerCase())) {
-    return `has uppercase letters; a ${what} is an RFC 1123 label, write ${q(value.toLowerCase())}`;
-  }
-  return `is not an RFC 1123 label; a ${what} uses only a-z, 0-9 and "-", and starts and ends with a letter or digit`;
+  const problem = dnsLabelProblem(value);
+  return problem === undefined ? undefined : `${problem} (a ${what} is an RFC 1123 label such as "web")`;
 }
 
 // Why a value is not a lowercase DNS name (dot-separated RFC 1123 labels, at most 253), or undefined if it is one.
-function dnsNameProblem(value: string): string | undefined {
-  if (value === '') return 'is empty; a trust domain is a DNS name such as "cluster.local"';
-  if (value.length > MAX_DNS_NAME_LENGTH) {
-    return `is ${value.length} characters long; a trust domain is a DNS name of at most ${MAX_DNS_NAME_LENGTH}`;
-  }
-  const labels = value.split('.');
-  const long = labels.find((label) => label.length > MAX_LABEL_LENGTH);
-  if (long !== undefined) {
-    return `has a label of ${long.length} characters; DNS labels have at most ${MAX_LABEL_LENGTH}`;
-  }
-  if (labels.every((label) => labelPattern.test(label))) return undefined;
-  if (labels.every((label) => labelPattern.test(label.toLowerCase()))) {
-    return `has uppercase letters; a trust domain is a DNS name, write ${q(value.toLowerCase())}`;
-  }
-  return 'is not a DNS name; a trust domain is dot-separated labels of a-z, 0-9 and "-", e.g. "cluster.local"';
+function trustDomainProblem(value: string): string | undefined {
+  const problem = dnsNameProblem(value);
+  return problem === undefined ? undefined : `${problem} (a trust domain is a DNS name such as "cluster.local")`;
 }

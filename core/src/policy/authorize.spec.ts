@@ -1,7 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { allNetworks } from './authentication.js';
-import { authorize, type InboundConnection } from './authorize.js';
-import { parseCidr } from './cidr.js';
+import { allNetworks, type AuthorizedNetwork } from './authentication.js';
+import { authorize, type AuthorizationDecision, type InboundConnection } from './authorize.js';
+import { cidrFromAddress, parseCidr, type Cidr } from './cidr.js';
 import { defaultClusterNetworks, type DefaultPolicy } from './default-policy.js';
 import { parseIdentityPattern } from './identity-pattern.js';
 import { defaultInboundServerPolicy, type InboundAuthorization, type InboundServerPolicy } from './inbound-server-policy.js';
@@ -176,5 +177,109 @@ describe('authorize with a Server and routes', () => {
     const decision = authorize(plainInCluster, { method: 'GET', path: '/' }, broken);
     expect(decision.allowed).toBe(false);
     expect(decision.reason).toContain('invalid route "bad"');
+  });
+});
+
+describe('authorize with IPv4-mapped and zoned client addresses', () => {
+  const cidr = (text: string): Cidr => unwrap(parseCidr(text));
+  const networkPolicy = (networks: readonly AuthorizedNetwork[]): InboundServerPolicy => ({
+    port: 8080,
+    protocol: 'opaque',
+    server: { kind: 'Server', name: 'db' },
+    authorizations: [{ name: 'outside', kind: 'AuthorizationPolicy', networks, authentication: { kind: 'unauthenticated' } }],
+    httpRoutes: [],
+    audit: false,
+  });
+
+  it('refuses a mapped address that its IPv4 exception refuses, though ::/0 is also allowed', () => {
+    const policy = networkPolicy([
+      { cidr: cidr('0.0.0.0/0'), except: [cidr('10.0.0.0/8')] },
+      { cidr: cidr('::/0'), except: [] },
+    ]);
+    const allowed = (clientIp: string): boolean => authorize({ clientIp, tls: false }, undefined, policy).allowed;
+    expect(allowed('10.0.0.5')).toBe(false);
+    expect(allowed('::ffff:10.0.0.5')).toBe(false);
+    expect(allowed('::FFFF:a00:5')).toBe(false);
+    expect(allowed('0:0:0:0:0:ffff:0a00:0005')).toBe(false);
+    expect(allowed('11.0.0.5')).toBe(true);
+    expect(allowed('::ffff:11.0.0.5')).toBe(true);
+    expect(allowed('fd00::5')).toBe(true);
+  });
+
+  it('matches mapped client addresses against mapped blocks as IPv4', () => {
+    const policy = networkPolicy([{ cidr: cidr('::ffff:10.0.0.0/104'), except: [] }]);
+    expect(authorize({ clientIp: '10.1.2.3', tls: false }, undefined, policy).allowed).toBe(true);
+    expect(authorize({ clientIp: '::ffff:10.1.2.3', tls: false }, undefined, policy).allowed).toBe(true);
+    expect(authorize({ clientIp: '11.1.2.3', tls: false }, undefined, policy).allowed).toBe(false);
+  });
+
+  it('ignores the zone of a link-local client address, as Node reports it', () => {
+    const open = defaultInboundServerPolicy(80, 'all-unauthenticated');
+    expect(authorize({ clientIp: 'fe80::1%eth0', tls: false }, undefined, open)).toMatchObject({
+      allowed: true,
+      rule: { kind: 'default', name: 'all-unauthenticated' },
+    });
+    const linkLocal = networkPolicy([{ cidr: cidr('fe80::/10'), except: [] }]);
+    expect(authorize({ clientIp: 'fe80::1%eth0', tls: false }, undefined, linkLocal).allowed).toBe(true);
+    expect(authorize({ clientIp: 'fe80::1%2', tls: false }, undefined, linkLocal).allowed).toBe(true);
+    expect(authorize({ clientIp: 'fd00::1%eth0', tls: false }, undefined, linkLocal)).toEqual({
+      allowed: false,
+      reason: 'no authorization for unauthenticated client from fd00::1%eth0',
+    });
+  });
+
+  it.each(['10.0.0.1%eth0', 'fe80::1%', 'fe80::1%eth0%1', '%eth0'])('still refuses %j as not an IP address', (clientIp) => {
+    const decision = authorize({ clientIp, tls: false }, undefined, defaultInboundServerPolicy(80, 'all-unauthenticated'));
+    expect(decision).toEqual({ allowed: false, reason: `client address ${JSON.stringify(clientIp)} is not an IP address` });
+  });
+});
+
+describe('authorize properties', () => {
+  const byte = fc.integer({ min: 0, max: 255 });
+  const ipv4 = fc.array(byte, { minLength: 4, maxLength: 4 });
+  const ipv6 = fc.array(byte, { minLength: 16, maxLength: 16 });
+  const mapped = (v4: readonly number[]): number[] => [...new Array<number>(10).fill(0), 0xff, 0xff, ...v4];
+  // Blocks of every kind that can meet an IPv4 client: IPv4, IPv6 (::/0 among them), and inside ::ffff:0:0/96.
+  const block: fc.Arbitrary<Cidr> = fc.oneof(
+    fc.tuple(ipv4, fc.integer({ min: 0, max: 32 })).map(([bytes, prefix]) => cidrFromAddress({ family: 4, bytes }, prefix)),
+    fc.tuple(ipv6, fc.integer({ min: 0, max: 128 })).map(([bytes, prefix]) => cidrFromAddress({ family: 6, bytes }, prefix)),
+    fc.tuple(ipv4, fc.integer({ min: 80, max: 128 })).map(([v4, prefix]) => cidrFromAddress({ family: 6, bytes: mapped(v4) }, prefix)),
+    fc.constantFrom('0.0.0.0/0', '::/0', '10.0.0.0/8', '::ffff:0:0/96').map((text) => unwrap(parseCidr(text))),
+  );
+  const network: fc.Arbitrary<AuthorizedNetwork> = fc.record({ cidr: block, except: fc.array(block, { maxLength: 3 }) });
+  const authorization: fc.Arbitrary<InboundAuthorization> = fc.record({
+    name: fc.constantFrom('a', 'b', 'c'),
+    kind: fc.constant('AuthorizationPolicy' as const),
+    networks: fc.array(network, { maxLength: 3 }),
+    authentication: fc.constantFrom<InboundAuthorization['authentication']>(
+      { kind: 'unauthenticated' },
+      { kind: 'meshTLS', identities: [unwrap(parseIdentityPattern('*'))] },
+    ),
+  });
+  const policy: fc.Arbitrary<InboundServerPolicy> = fc.record({
+    port: fc.constant(8080),
+    protocol: fc.constant('opaque' as const),
+    server: fc.constant({ kind: 'Server' as const, name: 'db' }),
+    authorizations: fc.array(authorization, { maxLength: 4 }),
+    httpRoutes: fc.constant([]),
+    audit: fc.boolean(),
+  });
+  const hex = (v4: readonly number[]): string =>
+    `::ffff:${(((v4[0] ?? 0) << 8) | (v4[1] ?? 0)).toString(16)}:${(((v4[2] ?? 0) << 8) | (v4[3] ?? 0)).toString(16)}`;
+  // The decision without its reason, which quotes the client address as given.
+  const verdict = (decision: AuthorizationDecision): unknown =>
+    decision.allowed ? { allowed: true, rule: decision.rule, audit: decision.audit } : { allowed: false };
+
+  it('gives a mapped IPv4 address, in dotted or hex form, the decision of the plain address', () => {
+    fc.assert(
+      fc.property(policy, ipv4, fc.boolean(), (anyPolicy, v4, tls) => {
+        const decide = (clientIp: string): unknown =>
+          verdict(authorize({ clientIp, tls, ...(tls ? { clientIdentity: webId } : {}) }, undefined, anyPolicy));
+        const plain = decide(v4.join('.'));
+        expect(decide(`::ffff:${v4.join('.')}`)).toEqual(plain);
+        expect(decide(hex(v4))).toEqual(plain);
+      }),
+      { numRuns: 500 },
+    );
   });
 });

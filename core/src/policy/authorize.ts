@@ -1,6 +1,6 @@
 // authorize(): admits or refuses one inbound connection or HTTP request under a port's InboundServerPolicy.
 import { networkMatches } from './authentication.js';
-import { parseIpAddress, type IpAddress } from './cidr.js';
+import { parseIpAddress, unmapIpAddress, type IpAddress } from './cidr.js';
 import { identityMatches } from './identity-pattern.js';
 import type { InboundAuthorization, InboundHttpRoute, InboundServerPolicy } from './inbound-server-policy.js';
 import {
@@ -14,7 +14,10 @@ import type { Result } from '../shared/result.js';
 
 /** What the proxy knows about the client of an inbound connection. */
 export interface InboundConnection {
-  /** The client's address as the socket reports it; IPv4-mapped IPv6 ("::ffff:10.1.2.3") is read as IPv4. */
+  /**
+   * The client's address as the socket reports it. IPv4-mapped IPv6 ("::ffff:10.1.2.3", "::ffff:a01:203") is
+   * read as the IPv4 address, and the zone of a link-local IPv6 address ("fe80::1%eth0") is ignored.
+   */
   readonly clientIp: string;
   /** The client's mesh identity; set only when its mTLS certificate was verified. */
   readonly clientIdentity?: string;
@@ -63,18 +66,26 @@ export function authorize(
     if (route === undefined) return refuse(policy, `no route matches ${request.method} ${request.path}`);
   }
   const candidates = route === undefined ? policy.authorizations : [...policy.authorizations, ...route.authorizations];
-  const address = parseIpAddress(connection.clientIp);
-  const admitting = address.ok ? candidates.find((authz) => admits(authz, connection, address.value)) : undefined;
+  const address = readClientAddress(connection.clientIp);
+  const admitting = address ? candidates.find((authz) => admits(authz, connection, address)) : undefined;
   const onRoute = route === undefined ? {} : { route: route.name };
   if (admitting !== undefined) {
     const rule = { kind: admitting.kind, name: admitting.name };
     const verb = policy.audit ? 'audit: would be allowed' : 'allowed';
     return { allowed: true, reason: `${verb} by ${describeRule(rule)}`, rule, audit: policy.audit, ...onRoute };
   }
-  const why = address.ok
+  const why = address
     ? `no authorization for ${describeClient(connection)} from ${connection.clientIp}`
     : `client address ${JSON.stringify(connection.clientIp)} is not an IP address`;
   return { ...refuse(policy, why), ...onRoute };
+}
+
+// The address every match is made on: zone dropped, IPv4-mapped IPv6 read as IPv4; undefined if not an address.
+function readClientAddress(text: string): IpAddress | undefined {
+  // Node reports link-local peers as "fe80::1%eth0"; policies name networks, never zones.
+  const zone = /^([^%]*:[^%]*)%[^%]+$/.exec(text.trim());
+  const parsed = parseIpAddress(zone?.[1] ?? text);
+  return parsed.ok ? unmapIpAddress(parsed.value) : undefined;
 }
 
 // Routes compiled once per policy (policies are immutable values), so a request only runs the matchers.

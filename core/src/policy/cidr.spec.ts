@@ -10,6 +10,7 @@ import {
   InvalidIpAddressError,
   parseCidr,
   parseIpAddress,
+  unmapIpAddress,
   type Cidr,
   type IpAddress,
 } from './cidr.js';
@@ -113,6 +114,29 @@ describe('cidrContains', () => {
     expect(cidrContains(cidr('0.0.0.0/0'), '::ffff:1.2.3.4')).toBe(true);
   });
 
+  it('matches a mapped address only as the IPv4 address it stands for, never against other IPv6 blocks', () => {
+    expect(cidrContains(cidr('::/0'), '::ffff:10.1.2.3')).toBe(false);
+    expect(cidrContains(cidr('::/0'), '::ffff:a01:203')).toBe(false);
+    expect(cidrContains(cidr('::/80'), '::ffff:10.1.2.3')).toBe(false);
+    expect(cidrContains(cidr('::/0'), '::10.1.2.3')).toBe(true); // IPv4-compatible, not mapped: plain IPv6
+  });
+
+  it('reads blocks inside ::ffff:0:0/96 as IPv4 blocks', () => {
+    expect(cidrContains(cidr('::ffff:10.0.0.0/104'), '10.1.2.3')).toBe(true);
+    expect(cidrContains(cidr('::ffff:10.0.0.0/104'), '::ffff:10.1.2.3')).toBe(true);
+    expect(cidrContains(cidr('::ffff:10.0.0.0/104'), '11.1.2.3')).toBe(false);
+    expect(cidrContains(cidr('::ffff:0:0/96'), '203.0.113.9')).toBe(true);
+    expect(cidrIncludes(cidr('0.0.0.0/0'), cidr('::ffff:10.0.0.0/104'))).toBe(true);
+    expect(cidrIncludes(cidr('::ffff:10.0.0.0/104'), cidr('10.1.0.0/16'))).toBe(true);
+    expect(cidrIncludes(cidr('::/0'), cidr('::ffff:10.0.0.0/104'))).toBe(false);
+  });
+
+  it('unmaps IPv4-mapped addresses and leaves the others alone', () => {
+    expect(unmapIpAddress(unwrap(parseIpAddress('::ffff:a00:5')))).toEqual({ family: 4, bytes: [10, 0, 0, 5] });
+    expect(unmapIpAddress(unwrap(parseIpAddress('10.0.0.5')))).toEqual({ family: 4, bytes: [10, 0, 0, 5] });
+    expect(unmapIpAddress(unwrap(parseIpAddress('::fffe:a00:5'))).family).toBe(6);
+  });
+
   it('matches nothing for text that is not an address', () => {
     expect(cidrContains(cidr('0.0.0.0/0'), 'localhost')).toBe(false);
     expect(cidrContains(cidr('::/0'), '')).toBe(false);
@@ -174,6 +198,21 @@ describe('CIDR properties', () => {
         const inside = withPrefixOf(network, host);
         const bytes = inside.bytes.map((byte, i) => (i === flip >> 3 ? byte ^ (0x80 >> (flip & 7)) : byte));
         return !cidrContains(network, { family: network.family, bytes });
+      }),
+    );
+  });
+
+  it('a block holds a mapped IPv4 address exactly when it holds the plain one', () => {
+    const v4 = fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 4, maxLength: 4 });
+    const mappedBlock = fc
+      .tuple(v4, fc.integer({ min: 80, max: 128 }))
+      .map(([bytes, prefix]) => cidrFromAddress({ family: 6, bytes: [...new Array<number>(10).fill(0), 255, 255, ...bytes] }, prefix));
+    fc.assert(
+      fc.property(fc.oneof(block, mappedBlock), v4, (network, bytes) => {
+        const plain = cidrContains(network, { family: 4, bytes });
+        expect(cidrContains(network, `::ffff:${bytes.join('.')}`)).toBe(plain);
+        const [a = 0, b = 0, c = 0, d = 0] = bytes;
+        expect(cidrContains(network, `::ffff:${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`)).toBe(plain);
       }),
     );
   });

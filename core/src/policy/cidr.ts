@@ -1,5 +1,5 @@
 // IP addresses and CIDR blocks of both families for network policies: parsing, containment and canonical text.
-import { parseIp, parseIpv6 } from '../discovery/ip-address.js';
+import { decimalProblem, formatIpBytes, parseIpBytes } from '../discovery/ip-address.js';
 import { InvalidInputError } from '../shared/invalid-input-error.js';
 import { err, ok, type Result } from '../shared/result.js';
 
@@ -27,7 +27,6 @@ export class InvalidCidrError extends InvalidInputError {
 }
 
 const maxPrefix: Record<IpFamily, number> = { 4: 32, 6: 128 };
-const decimal = /^(0|[1-9][0-9]{0,2})$/;
 
 /** Reads "10.1.2.3" or "fd00::1" (IPv4 without leading zeros, IPv6 in any valid spelling, no zone index). */
 export function parseIpAddress(input: string): Result<IpAddress, InvalidIpAddressError> {
@@ -56,7 +55,7 @@ export function parseCidr(input: string): Result<Cidr, InvalidCidrError> {
   const max = maxPrefix[address.family];
   if (prefixText === undefined) return ok(cidrFromAddress(address, max));
   if (prefixText === '') return err(new InvalidCidrError(input, `has nothing after "/"; add a prefix length 0-${max}`));
-  if (!decimal.test(prefixText) || Number(prefixText) > max) {
+  if (decimalProblem(prefixText, max) !== undefined) {
     const example = address.family === 4 ? '"10.0.0.0/8"' : '"fd00::/8"';
     const reason = `has prefix length "${prefixText}"; an IPv${address.family} prefix is 0-${max}, e.g. ${example}`;
     return err(new InvalidCidrError(input, reason));
@@ -75,22 +74,30 @@ export function cidrFromAddress(address: IpAddress, prefixLength: number): Cidr 
 }
 
 /**
- * True when `ip` lies in `cidr`. An address of the other family never matches, except that an IPv4-mapped
- * IPv6 address ("::ffff:10.1.2.3", as dual-stack sockets report IPv4 peers) matches IPv4 blocks.
- * Text that is not an IP address matches nothing.
+ * True when `ip` lies in `cidr`. An IPv4-mapped IPv6 address ("::ffff:10.1.2.3", as dual-stack sockets report
+ * IPv4 peers) is matched as the IPv4 address it stands for, and an IPv6 block inside ::ffff:0:0/96 as the IPv4
+ * block it stands for; otherwise an address of the other family never matches. So ::/0 does not hold
+ * "::ffff:10.1.2.3", just as it does not hold "10.1.2.3". Text that is not an IP address matches nothing.
  */
 export function cidrContains(cidr: Cidr, ip: string | IpAddress): boolean {
-  const address = typeof ip === 'string' ? readAddress(ip) : ip;
-  if (typeof address === 'string') return false;
-  const candidate = cidr.family === 4 && address.family === 6 ? unmapIpv4(address) : address;
-  if (candidate === undefined || candidate.family !== cidr.family) return false;
-  const { prefixLength } = cidr;
-  return cidr.bytes.every((byte, index) => ((candidate.bytes[index] ?? 0) & byteMask(prefixLength, index)) === byte);
+  const parsed = typeof ip === 'string' ? readAddress(ip) : ip;
+  if (typeof parsed === 'string') return false;
+  const address = unmapIpAddress(parsed);
+  const block = unmapCidr(cidr);
+  if (address.family !== block.family) return false;
+  const { prefixLength } = block;
+  return block.bytes.every((byte, index) => ((address.bytes[index] ?? 0) & byteMask(prefixLength, index)) === byte);
 }
 
-/** True when every address of `inner` is in `outer`. */
+/** True when every address of `inner` is in `outer` (blocks inside ::ffff:0:0/96 count as IPv4, as in cidrContains). */
 export function cidrIncludes(outer: Cidr, inner: Cidr): boolean {
-  return outer.family === inner.family && outer.prefixLength <= inner.prefixLength && cidrContains(outer, inner);
+  const [a, b] = [unmapCidr(outer), unmapCidr(inner)];
+  return a.family === b.family && a.prefixLength <= b.prefixLength && cidrContains(a, b);
+}
+
+/** The IPv4 address an IPv4-mapped IPv6 address ("::ffff:10.1.2.3", "::ffff:a01:203") stands for; others unchanged. */
+export function unmapIpAddress(address: IpAddress): IpAddress {
+  return isMapped(address.bytes) ? { family: 4, bytes: address.bytes.slice(12) } : address;
 }
 
 /** "10.0.0.0/8", "fd00::/8": the network address in canonical form and the prefix length. */
@@ -100,44 +107,24 @@ export function formatCidr(cidr: Cidr): string {
 
 /** Dotted quad for IPv4; RFC 5952 for IPv6 (lowercase, longest zero run as "::", "::ffff:1.2.3.4" when mapped). */
 export function formatIpAddress(address: Pick<IpAddress, 'family' | 'bytes'>): string {
-  if (address.family === 4) return address.bytes.join('.');
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) {
-    groups.push((((address.bytes[i] ?? 0) << 8) | (address.bytes[i + 1] ?? 0)).toString(16));
-  }
-  const canonical = parseIpv6(groups.join(':'));
-  return 'ip' in canonical ? canonical.ip : groups.join(':');
+  return formatIpBytes(address.bytes);
 }
 
 // The address, or the reason the text is not one.
 function readAddress(text: string): IpAddress | string {
-  const parsed = parseIp(text);
-  if ('problem' in parsed) return parsed.problem;
-  return { family: parsed.family, bytes: canonicalBytes(parsed.ip, parsed.family) };
+  const parsed = parseIpBytes(text);
+  return 'problem' in parsed ? parsed.problem : parsed;
 }
 
-// Bytes of an address already in canonical text (dotted quad, or RFC 5952 possibly with a mapped IPv4 tail).
-function canonicalBytes(ip: string, family: IpFamily): number[] {
-  if (family === 4) return ip.split('.').map(Number);
-  const dotted = ip.lastIndexOf(':');
-  const tail = ip.slice(dotted + 1);
-  const v4Tail = tail.includes('.') ? tail.split('.').map(Number) : [];
-  const hexText = v4Tail.length > 0 ? ip.slice(0, dotted + 1) + '0:0' : ip;
-  const [head = '', rest] = hexText.split('::');
-  const readGroups = (part: string | undefined): number[] => (part ? part.split(':').map((g) => parseInt(g, 16)) : []);
-  const before = readGroups(head);
-  const after = readGroups(rest);
-  const groups = [...before, ...new Array<number>(8 - before.length - after.length).fill(0), ...after];
-  const bytes = groups.flatMap((group) => [group >> 8, group & 0xff]);
-  if (v4Tail.length > 0) bytes.splice(12, 4, ...v4Tail);
-  return bytes;
+// True for the 16 bytes of ::ffff:a.b.c.d.
+function isMapped(bytes: readonly number[]): boolean {
+  return bytes.length === 16 && bytes.slice(0, 10).every((byte) => byte === 0) && bytes[10] === 0xff && bytes[11] === 0xff;
 }
 
-// "::ffff:a.b.c.d" -> a.b.c.d; undefined for any other IPv6 address.
-function unmapIpv4(address: IpAddress): IpAddress | undefined {
-  const { bytes } = address;
-  const mapped = bytes.slice(0, 10).every((byte) => byte === 0) && bytes[10] === 0xff && bytes[11] === 0xff;
-  return mapped ? { family: 4, bytes: bytes.slice(12) } : undefined;
+// A block inside ::ffff:0:0/96 as the IPv4 block it stands for ("::ffff:10.0.0.0/104" is 10.0.0.0/8); others unchanged.
+function unmapCidr(cidr: Cidr): Cidr {
+  if (cidr.family !== 6 || cidr.prefixLength < 96 || !isMapped(cidr.bytes)) return cidr;
+  return { family: 4, bytes: cidr.bytes.slice(12), prefixLength: cidr.prefixLength - 96 };
 }
 
 // The mask of byte `index` for a prefix: 0xff while fully inside it, partial at its edge, 0 after.

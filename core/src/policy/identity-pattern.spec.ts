@@ -34,7 +34,7 @@ describe('parseIdentityPattern', () => {
     ['**.cluster.local', '"*" may stand only alone'],
     ['*.*.cluster.local', '"*" may stand only alone'],
     ['web.*', '"*" may stand only alone'],
-    ['*.', 'empty label'],
+    ['*.', 'nothing after "*."'],
     ['web..cluster.local', 'empty label'],
     ['.web.cluster.local', 'empty label'],
     ['web.cluster.local.', 'empty label'],
@@ -42,7 +42,7 @@ describe('parseIdentityPattern', () => {
     ['web_1.shop', 'label "web_1"'],
     ['-web.shop', 'label "-web"'],
     ['web shop', 'label "web shop"'],
-    [`${'a'.repeat(64)}.shop`, 'longer than 63'],
+    [`${'a'.repeat(64)}.shop`, 'is 64 characters; at most 63'],
     [`${'a.'.repeat(127)}ab`, 'at most 253'],
   ])('refuses %j with an error naming it (%s)', (text, words) => {
     const result = parseIdentityPattern(text);
@@ -57,6 +57,11 @@ describe('parseIdentityPattern', () => {
   it('suggests the lowercase spelling', () => {
     const result = parseIdentityPattern('Web.Shop.cluster.local');
     expect(!result.ok && result.error.reason).toContain('write "web.shop.cluster.local"');
+  });
+
+  it('suggests the lowercase spelling of the whole suffix pattern', () => {
+    const result = parseIdentityPattern('*.Shop.cluster.local');
+    expect(!result.ok && result.error.reason).toContain('write "*.shop.cluster.local"');
   });
 });
 

@@ -1,4 +1,5 @@
 // Identity patterns of MeshTLSAuthentication: an exact mesh identity, a "*.suffix" of one, or "*" for any.
+import { dnsNameProblem } from '../shared/dns-name.js';
 import { InvalidInputError } from '../shared/invalid-input-error.js';
 import { err, ok, type Result } from '../shared/result.js';
 
@@ -18,9 +19,6 @@ export class InvalidIdentityPatternError extends InvalidInputError {
   readonly kind = 'identity pattern';
 }
 
-const label = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
-const maxNameLength = 253;
-const maxLabelLength = 63;
 const forms =
   'write an identity such as "web.shop.serviceaccount.identity.weft.cluster.local", ' +
   'a suffix such as "*.shop.serviceaccount.identity.weft.cluster.local", or "*" for any meshed client';
@@ -35,9 +33,16 @@ export function parseIdentityPattern(input: string): Result<IdentityPattern, Inv
     const reason = `"*" may stand only alone or as the whole first label ("*.suffix"); ${forms}`;
     return err(new InvalidIdentityPatternError(input, reason));
   }
-  const problem = nameProblem(name);
-  if (problem !== undefined) return err(new InvalidIdentityPatternError(input, problem));
-  return ok(suffix ? { kind: 'suffix', suffix: name } : { kind: 'exact', name });
+  if (suffix && name === '') return err(new InvalidIdentityPatternError(input, `has nothing after "*."; ${forms}`));
+  const problem = dnsNameProblem(name);
+  if (problem === undefined) return ok(suffix ? { kind: 'suffix', suffix: name } : { kind: 'exact', name });
+  // Suggest the whole pattern in lowercase ("*.shop..."), not just the name after "*.".
+  const lower = input.toLowerCase();
+  const reason =
+    lower !== input && dnsNameProblem(name.toLowerCase()) === undefined
+      ? `has uppercase letters; identities are lowercase, write ${JSON.stringify(lower)}`
+      : problem;
+  return err(new InvalidIdentityPatternError(input, reason));
 }
 
 /** The pattern as parseIdentityPattern reads it. */
@@ -91,20 +96,4 @@ function intersectTwo(a: IdentityPattern, b: IdentityPattern): IdentityPattern |
   // Two suffixes: one must end with the other on a label boundary; the longer one is the intersection.
   const [longer, shorter] = a.suffix.length >= b.suffix.length ? [a, b] : [b, a];
   return longer.suffix === shorter.suffix || longer.suffix.endsWith(`.${shorter.suffix}`) ? longer : undefined;
-}
-
-// What is wrong with a dot-separated name of lowercase DNS labels, or undefined.
-function nameProblem(name: string): string | undefined {
-  if (name.length > maxNameLength) return `is ${name.length} characters long; an identity has at most ${maxNameLength}`;
-  for (const part of name.split('.')) {
-    if (part === '') return `has an empty label (".." or a leading or trailing "."); ${forms}`;
-    if (part.length > maxLabelLength) return `has label "${part}" longer than ${maxLabelLength} characters`;
-    if (part !== part.toLowerCase() && label.test(part.toLowerCase())) {
-      return `has uppercase letters in "${part}"; identities are lowercase, write "${name.toLowerCase()}"`;
-    }
-    if (!label.test(part)) {
-      return `has label "${part}"; a label holds only a-z, 0-9 and "-", and does not start or end with "-"`;
-    }
-  }
-  return undefined;
 }

@@ -8,6 +8,7 @@ import {
   serverSelectsWorkload,
   type PolicyServer,
 } from './server.js';
+import { parseAuthority } from '../discovery/authority.js';
 
 const server: PolicyServer = {
   name: 'web-http',
@@ -62,6 +63,22 @@ describe('parseServerPort', () => {
       expect(result.error.toString()).toContain(`invalid server port ${JSON.stringify(String(input))}`);
     },
   );
+});
+
+describe('parseServerPort and parseAuthority share one port rule', () => {
+  it.each([
+    ['080', 'port "080" has a leading zero; write 80'],
+    ['00', 'port "00" has a leading zero; write a port from 1 to 65535'],
+    ['0', 'port 0 is out of range; write a port from 1 to 65535'],
+    ['65536', 'port 65536 is out of range; write a port from 1 to 65535'],
+  ])('refuses %j saying why, with the words parseAuthority uses', (text, reason) => {
+    const server = parseServerPort(text);
+    expect(server.ok).toBe(false);
+    if (!server.ok) expect(server.error.reason).toBe(reason);
+    const authority = parseAuthority(`web:${text}`);
+    expect(authority.ok).toBe(false);
+    if (!authority.ok) expect(authority.error.reason).toBe(reason);
+  });
 });
 
 describe('Server selection', () => {

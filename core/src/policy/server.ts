@@ -1,5 +1,6 @@
 // The Server resource: a port of the workloads it selects, how traffic there is read, and its access policy.
 import type { DefaultPolicy } from './default-policy.js';
+import { readPortNumber } from '../discovery/port-number.js';
 import { InvalidInputError } from '../shared/invalid-input-error.js';
 import { err, ok, type Result } from '../shared/result.js';
 
@@ -41,14 +42,15 @@ export function parseProxyProtocol(input: string): Result<PolicyProxyProtocol, I
 
 const portName = /^(?=.*[a-z])[a-z0-9](?:[a-z0-9]|-(?!-))*$/;
 
-/** Reads a port number 1-65535 ("8080" or 8080) or a container port name (IANA service name, e.g. "http"). */
+/**
+ * Reads a port number 1-65535 ("8080" or 8080) or a container port name (IANA service name, e.g. "http").
+ * A leading zero ("080") is refused, as parseAuthority does.
+ */
 export function parseServerPort(input: string | number): Result<number | string, InvalidServerPortError> {
   const text = String(input).trim();
   if (/^[0-9]+$/.test(text)) {
-    const port = Number(text);
-    if (port >= 1 && port <= 65_535 && !text.startsWith('0')) return ok(port);
-    const reason = 'is not a port number; write a number from 1 to 65535 without leading zeros';
-    return err(new InvalidServerPortError(String(input), reason));
+    const port = readPortNumber(text);
+    return typeof port === 'number' ? ok(port) : err(new InvalidServerPortError(String(input), port.problem));
   }
   if (text.length <= 15 && portName.test(text) && !text.endsWith('-')) return ok(text);
   return err(
