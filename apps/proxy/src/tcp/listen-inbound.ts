@@ -1,0 +1,49 @@
+// listenInbound: the inbound listener: accept, detect, then HTTP handlers or opaque forwarding to the local app.
+import { formatSocketAddress, type ProxyMetrics, type SocketAddress } from '@weft/core';
+import { ConnectionDetector, type DetectedConnection, type ProtocolHandlers } from '../transport/connection-detector.js';
+import { TcpListener } from '../transport/tcp-listener.js';
+import type { TransportLog } from '../transport/transport-log.js';
+import { InboundTcpForwarder } from './inbound-tcp-forwarder.js';
+import { type ConnectionSettings, forwardOpaque, type RunningListener } from './listen-upstream.js';
+
+export interface ListenInboundOptions {
+  /** Where to listen (WEFT_PROXY_INBOUND_ADDR). */
+  readonly address: SocketAddress;
+  /** The local application (WEFT_PROXY_INBOUND_APP_ADDR). */
+  readonly appAddr: SocketAddress;
+  readonly settings: ConnectionSettings;
+  readonly metrics: ProxyMetrics;
+  /** Handlers for what detection finds; a protocol without one is forwarded to the app as opaque TCP. */
+  readonly handlers?: Partial<ProtocolHandlers>;
+  readonly log?: TransportLog;
+}
+
+/**
+ * Listens for peers and unmeshed clients. Without iptables there is no original destination, so the opaque-port
+ * list is checked against the app's port: an app on 5432 gets its connections forwarded without detection.
+ */
+export async function listenInbound(options: ListenInboundOptions): Promise<RunningListener> {
+  const forwarder = new InboundTcpForwarder({
+    appAddr: options.appAddr,
+    connectTimeoutMs: options.settings.connectTimeoutMs,
+    ...(options.log ? { log: options.log } : {}),
+  });
+  const opaque = (detected: DetectedConnection) => forwardOpaque(detected, (connection) => forwarder.forward(connection), options.log);
+  const detector = new ConnectionDetector({
+    handlers: { http1: opaque, h2: opaque, tls: opaque, opaque, ...options.handlers },
+    opaquePorts: options.settings.opaquePorts,
+    timeoutMs: options.settings.detectTimeoutMs,
+    ...(options.log ? { log: options.log } : {}),
+  });
+  const appTarget = formatSocketAddress(options.appAddr);
+  const listener = await TcpListener.listen({
+    address: options.address,
+    direction: 'inbound',
+    metrics: options.metrics,
+    // Labelled with the app's address, the target the connections are for (the listener's own port says nothing).
+    targetAddr: () => appTarget,
+    onConnection: (connection) => detector.accept(connection, options.appAddr.port),
+    ...(options.log ? { log: options.log } : {}),
+  });
+  return { address: listener.address, listener, close: (graceMs = 0) => listener.close(graceMs) };
+}

@@ -1,0 +1,66 @@
+// spliceTcp: relays bytes both ways between two sockets, with backpressure, half-close, and reset on failure.
+import type { Socket } from 'node:net';
+import { resetSocket } from '../transport/reset-socket.js';
+
+export interface TcpSpliceResult {
+  /** `closed`: both directions ended normally; otherwise the side whose error or abrupt close ended the relay. */
+  readonly outcome: 'closed' | 'client-failed' | 'server-failed';
+  /** The system error (ECONNRESET, EPIPE...) of the failing side, if it reported one. */
+  readonly errno?: string;
+  readonly clientToServerBytes: number;
+  readonly serverToClientBytes: number;
+}
+
+export interface SpliceTcpOptions {
+  /** Resets both sockets after this long without a byte either way; 0 (default) keeps idle connections open. */
+  readonly idleTimeoutMs?: number;
+  /** Told of the first failure before the sockets are reset, so metrics recorded at close see it. */
+  readonly onFailure?: (side: 'client' | 'server', errno: string | undefined) => void;
+}
+
+/**
+ * Pipes `client` into `server` and back. Each direction ends on its own (a FIN is passed on as a FIN, so a client
+ * can half-close and still read the reply); `pipe` pauses the reader while the writer is full, so at most one
+ * high-water mark per direction is buffered. An error or an abrupt close on either side resets the other, so the
+ * peer sees a failure and not a clean end. Both sockets must have been made with allowHalfOpen. Resolves once
+ * both sockets are closed.
+ */
+export function spliceTcp(client: Socket, server: Socket, options: SpliceTcpOptions = {}): Promise<TcpSpliceResult> {
+  return new Promise((resolve) => {
+    let failure: { outcome: 'client-failed' | 'server-failed'; errno?: string } | undefined;
+    const fail = (side: 'client' | 'server', errno: string | undefined) => {
+      if (failure) return;
+      failure = { outcome: side === 'client' ? 'client-failed' : 'server-failed', ...(errno === undefined ? {} : { errno }) };
+      options.onFailure?.(side, errno);
+      resetSocket(client);
+      resetSocket(server);
+    };
+    const watch = (socket: Socket, side: 'client' | 'server') => {
+      socket.on('error', (error: NodeJS.ErrnoException) => fail(side, error.code));
+      socket.once('close', () => {
+        // Closed with both directions done is the normal end; anything else (destroyed, reset by us) is a failure.
+        if (!(socket.readableEnded && socket.writableFinished)) fail(side, undefined);
+        if (client.closed && server.closed) resolve(result());
+      });
+      if (options.idleTimeoutMs) {
+        socket.setTimeout(options.idleTimeoutMs, () => fail(side, 'ETIMEDOUT'));
+      }
+    };
+    const result = (): TcpSpliceResult => ({
+      outcome: failure?.outcome ?? 'closed',
+      ...(failure?.errno === undefined ? {} : { errno: failure.errno }),
+      clientToServerBytes: server.bytesWritten,
+      serverToClientBytes: client.bytesWritten,
+    });
+    watch(client, 'client');
+    watch(server, 'server');
+    if (client.destroyed || server.destroyed) {
+      fail(client.destroyed ? 'client' : 'server', undefined);
+      // A socket that closed before this call never emits 'close' again.
+      if (client.closed && server.closed) resolve(result());
+      return;
+    }
+    client.pipe(server);
+    server.pipe(client);
+  });
+}
