@@ -4,7 +4,7 @@ import type { SocketAddress } from '@weft/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PortSet } from '../proxy-config.js';
 import type { DetectedConnection } from '../transport/connection-detector.js';
-import { firstBytesOf, LoopbackPeers, patternBytes, transcriptOf } from '../transport/loopback-peers.js';
+import { firstBytesOf, LoopbackPeers, patternBytes, transcriptOf } from '../transport/loopback-peers.spec-helper.js';
 import type { TransportEvent } from '../transport/transport-log.js';
 import type { ConnectionSettings } from './listen-upstream.js';
 import { listenInbound } from './listen-inbound.js';

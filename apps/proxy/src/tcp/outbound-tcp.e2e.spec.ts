@@ -8,7 +8,7 @@ import { type Authority, type Endpoint, makeEndpoint, parseAuthority, type Socke
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EndpointBalancer } from '../outbound/endpoint-balancer.js';
 import { PortSet } from '../proxy-config.js';
-import { firstBytesOf, LoopbackPeers, patternBytes, transcriptOf } from '../transport/loopback-peers.js';
+import { firstBytesOf, LoopbackPeers, patternBytes, transcriptOf } from '../transport/loopback-peers.spec-helper.js';
 import type { TransportEvent } from '../transport/transport-log.js';
 import { type ConnectionSettings, listenUpstream } from './listen-upstream.js';
 

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConnectError, connectTcp } from './connect-tcp.js';
-import { LoopbackPeers, transcriptOf } from './loopback-peers.js';
+import { LoopbackPeers, transcriptOf } from './loopback-peers.spec-helper.js';
 
 describe('connectTcp', () => {
   const peers = new LoopbackPeers();

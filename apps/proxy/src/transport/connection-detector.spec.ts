@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { connect as tlsConnect, TLSSocket } from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectionDetector, type DetectedConnection, type ProtocolHandlers } from './connection-detector.js';
-import { LoopbackPeers, patternBytes, type SocketTranscript, transcriptOf } from './loopback-peers.js';
+import { LoopbackPeers, patternBytes, type SocketTranscript, transcriptOf } from './loopback-peers.spec-helper.js';
 import type { TransportEvent } from './transport-log.js';
 
 interface Recorded {

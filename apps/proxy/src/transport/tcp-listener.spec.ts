@@ -1,6 +1,6 @@
 import { InMemoryProxyMetrics } from '@weft/adapter-memory';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { LoopbackPeers, transcriptOf } from './loopback-peers.js';
+import { LoopbackPeers, transcriptOf } from './loopback-peers.spec-helper.js';
 import { type AcceptedConnection, TcpListener } from './tcp-listener.js';
 
 describe('TcpListener', () => {

@@ -1,0 +1,206 @@
+// Http1Proxy: takes sockets detected as HTTP/1 and forwards their requests (outbound: balanced endpoints; inbound: the local app).
+import {
+  type Authority,
+  type Clock,
+  type DiscoverProfile,
+  formatAuthority,
+  type ProxyMetrics,
+  type RandomSource,
+  type SocketAddress,
+  type TlsStatus,
+} from '@weft/core';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { chooseEndpoint, type ForwardContext, type ForwardOptions, type Http1Destination } from './forward-context.js';
+import { createHardenedHttp1Server, DEFAULT_HTTP1_SERVER_LIMITS, type Http1ServerLimits, rejectUnsafeFraming } from './hardened-http1-server.js';
+import type { BalancerFactory } from './outbound-target.js';
+import { OutboundTargets } from './outbound-targets.js';
+import { type ProxyErrorStatus, sendProxyError, writeRawProxyError } from './proxy-error.js';
+import { ProxyExchange } from './proxy-exchange.js';
+import { openTunnel } from './tunnel.js';
+import { DEFAULT_UPSTREAM_POOL_OPTIONS, type UpstreamPoolOptions, UpstreamPools } from './upstream-pools.js';
+
+/** What the connection layer knows about one accepted connection. */
+export interface Http1ConnectionInfo {
+  /** Local mode: the service this listener stands for; every request goes there, whatever its Host. */
+  readonly target?: Authority;
+  /** Transparent mode: where the client was connecting (SO_ORIGINAL_DST), used when discovery does not know the Host. */
+  readonly originalDst?: SocketAddress;
+}
+
+export type Http1ProxyRole =
+  | {
+      readonly direction: 'outbound';
+      /** The proxy module's EndpointBalancerFactory. */
+      readonly balancers: BalancerFactory;
+      readonly profiles: DiscoverProfile;
+    }
+  | {
+      readonly direction: 'inbound';
+      /** The application's own address, e.g. 127.0.0.1:8080. */
+      readonly localApp: SocketAddress;
+    };
+
+export interface Http1ProxyDeps {
+  readonly metrics: ProxyMetrics;
+  readonly clock: Clock;
+  readonly random: RandomSource;
+}
+
+export interface Http1ProxyOptions extends ForwardOptions {
+  readonly limits: Http1ServerLimits;
+  readonly upstream: UpstreamPoolOptions;
+  /** Outbound targets (balancer, profile watch) unused for this long are closed. */
+  readonly targetIdleMs: number;
+}
+
+export const DEFAULT_HTTP1_PROXY_OPTIONS: Http1ProxyOptions = {
+  limits: DEFAULT_HTTP1_SERVER_LIMITS,
+  upstream: DEFAULT_UPSTREAM_POOL_OPTIONS,
+  failFastMs: 3_000,
+  maxReplayBodyBytes: 64 * 1024,
+  maxAttempts: 3,
+  targetIdleMs: 60_000,
+};
+
+const SWEEP_EVERY_MS = 10_000;
+
+type Resolved = Http1Destination | { readonly status: ProxyErrorStatus; readonly reason: string };
+
+export class Http1Proxy {
+  private readonly server: Server;
+  private readonly context: ForwardContext;
+  private readonly options: Http1ProxyOptions;
+  private readonly targets: OutboundTargets | undefined;
+  private readonly pools: UpstreamPools;
+  private readonly connectionInfo = new WeakMap<Socket, Http1ConnectionInfo>();
+  private readonly sockets = new Set<Socket>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(
+    private readonly role: Http1ProxyRole,
+    deps: Http1ProxyDeps,
+    options: Partial<Http1ProxyOptions> = {},
+  ) {
+    this.options = { ...DEFAULT_HTTP1_PROXY_OPTIONS, ...options };
+    this.pools = new UpstreamPools(this.options.upstream);
+    this.targets =
+      role.direction === 'outbound' ? new OutboundTargets(role.balancers, role.profiles, deps.clock, this.options.targetIdleMs) : undefined;
+    const tls: TlsStatus =
+      role.direction === 'outbound'
+        ? { tls: 'no_identity', reason: 'not_provided_by_service_discovery' }
+        : { tls: 'no_identity', reason: 'no_tls_from_remote' };
+    this.context = {
+      direction: role.direction,
+      metrics: deps.metrics,
+      random: deps.random,
+      pools: this.pools,
+      targets: this.targets,
+      options: this.options,
+      tls,
+      stripClientId: role.direction === 'inbound',
+      directLabels: new Map(),
+    };
+    this.server = createHardenedHttp1Server(this.options.limits);
+    this.server.on('request', (req: IncomingMessage, res: ServerResponse) => this.onRequest(req, res));
+    this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.onTunnel(req, socket, head));
+    this.server.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => this.onTunnel(req, socket, head));
+    this.sweeper = setInterval(() => this.sweep(), SWEEP_EVERY_MS);
+    this.sweeper.unref();
+  }
+
+  /**
+   * Serves a connection whose first bytes (`preRead`, already consumed by protocol detection) are HTTP/1.
+   * The bytes are put back in front of the socket and the socket is handed to the hardened HTTP/1 server.
+   */
+  handleHttp1Connection(socket: Socket, preRead: Buffer, connection?: Http1ConnectionInfo): void {
+    if (connection !== undefined) this.connectionInfo.set(socket, connection);
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+    if (preRead.length > 0) socket.unshift(preRead);
+    this.server.emit('connection', socket);
+    // Detection may have left the socket paused; the server only reads a flowing socket.
+    socket.resume();
+  }
+
+  /** Open client connections (for drain and tests). */
+  connectionCount(): number {
+    return this.sockets.size;
+  }
+
+  /** Closes every client connection and upstream pool, and stops watching discovery. */
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+    this.server.close(() => undefined);
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
+    this.targets?.close();
+    await this.pools.close();
+  }
+
+  private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    if (rejectUnsafeFraming(req, res, this.options.limits)) return;
+    const destination = this.resolve(req, req.method === 'CONNECT');
+    if ('status' in destination) {
+      sendProxyError(res, destination.status, destination.reason, false);
+      return;
+    }
+    new ProxyExchange(this.context, req, res, destination).start();
+  }
+
+  private onTunnel(req: IncomingMessage, socket: Socket, head: Buffer): void {
+    const te = req.headers['transfer-encoding'];
+    if (req.rawHeaders.length / 2 >= this.options.limits.maxHeadersCount || te !== undefined) {
+      writeRawProxyError(socket, 400, 'a tunnel request may not carry Transfer-Encoding or that many header fields');
+      return;
+    }
+    const destination = this.resolve(req, req.method === 'CONNECT');
+    if ('status' in destination) {
+      writeRawProxyError(socket, destination.status, destination.reason);
+      return;
+    }
+    const chosen = chooseEndpoint(this.context, destination);
+    if ('wait' in chosen) {
+      const reason = chosen.wait ? 'no endpoint is available for the tunnel' : chosen.reason;
+      writeRawProxyError(socket, 503, reason);
+      return;
+    }
+    openTunnel(req, socket, head, chosen, {
+      metrics: this.context.metrics,
+      connectTimeoutMs: this.options.upstream.connectTimeoutMs,
+      stripClientId: this.context.stripClientId,
+    });
+  }
+
+  /**
+   * Inbound: the local app. Outbound: the listener's fixed target, else the Host header's authority (CONNECT: the
+   * original destination, never its request target), balanced when discovery knows it, else the original destination.
+   */
+  private resolve(req: IncomingMessage, isConnect: boolean): Resolved {
+    const connection = this.connectionInfo.get(req.socket);
+    if (this.role.direction === 'inbound') {
+      const target = connection?.target;
+      return { kind: 'direct', address: this.role.localApp, authority: target === undefined ? undefined : formatAuthority(target) };
+    }
+    const targets = this.targets as OutboundTargets;
+    const originalDst = connection?.originalDst;
+    const host = req.headers.host;
+    const authority =
+      connection?.target ?? (isConnect || host === undefined ? undefined : targets.parseHost(host, originalDst?.port ?? 80));
+    if (authority === undefined) {
+      if (originalDst !== undefined) return { kind: 'direct', address: originalDst, authority: undefined };
+      return { status: 400, reason: 'the request names no destination this proxy can route (Host header)' };
+    }
+    const logical = targets.get(authority);
+    if (logical.balancer.state() === 'does-not-exist') {
+      if (originalDst !== undefined) return { kind: 'direct', address: originalDst, authority: undefined };
+      return { status: 503, reason: `no service ${logical.canonical} is known to discovery` };
+    }
+    return { kind: 'balanced', logical, fallback: originalDst };
+  }
+
+  private sweep(): void {
+    this.targets?.sweep();
+    this.pools.sweep();
+  }
+}

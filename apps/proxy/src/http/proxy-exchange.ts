@@ -1,0 +1,403 @@
+// ProxyExchange: one forwarded HTTP/1 request: route, body, attempts with retries and timeouts, streamed response, metrics.
+import {
+  classifyResponse,
+  type CompiledProfileRoute,
+  formatSocketAddress,
+  isFailureResponse,
+  matchProfileRoute,
+  parseGrpcStatus,
+  type RouteLabels,
+} from '@weft/core';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { PassThrough, type Readable } from 'node:stream';
+import { AttemptHandler } from './attempt-handler.js';
+import { chooseEndpoint, type ForwardContext, type Http1Destination } from './forward-context.js';
+import { forwardRequestHeaders, forwardResponseHeaders, rawHeaderValue } from './hop-by-hop-headers.js';
+import type { OutboundTarget } from './outbound-target.js';
+import { grpcStatusOf, isGrpcContentType, type ProxyErrorStatus, sendProxyError } from './proxy-error.js';
+
+/** How often a request waiting for an endpoint looks again. */
+const ENDPOINT_POLL_MS = 20;
+/** The code of the error that ends a request body the client stopped sending. */
+const CLIENT_ABORTED = 'WEFT_CLIENT_ABORTED';
+/** Failed responses up to this size are read to the end before a retry, so their connection stays reusable. */
+const DRAIN_BEFORE_RETRY_BYTES = 64 * 1024;
+const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+/** Errors raised before a single request byte left: the endpoint could not be reached. */
+const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ECONNRESET', 'UND_ERR_SOCKET']);
+/** Errors caused by the request or its client, not by the endpoint. */
+const REQUEST_FAULTS = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH', 'UND_ERR_ABORTED', CLIENT_ABORTED]);
+/** A reused keep-alive connection that the server closed just as the request went out. */
+const STALE_CONNECTION_ERRORS = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE']);
+
+export class ProxyExchange {
+  private readonly startedAt = performance.now();
+  private readonly grpc: boolean;
+  private readonly headers: string[];
+  /** The logical target of a balanced request, held (active) until the exchange ends. */
+  private logical: OutboundTarget | undefined;
+  private route: CompiledProfileRoute | undefined;
+  private routeLabels: RouteLabels | undefined;
+  private body: Buffer | Readable | null = null;
+  private hasBody = false;
+  /** Whether the body can be sent again (none, or buffered whole). */
+  private replayable = true;
+  private attempts = 0;
+  private waitingSince = -1;
+  private current: AttemptHandler | undefined;
+  private routeTimer: NodeJS.Timeout | undefined;
+  private waitTimer: NodeJS.Timeout | undefined;
+  private committed = false;
+  private done = false;
+  private routeRecorded = false;
+
+  constructor(
+    private readonly context: ForwardContext,
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    private destination: Http1Destination,
+  ) {
+    this.grpc = isGrpcContentType(req.headers['content-type']);
+    this.headers = forwardRequestHeaders(req.rawHeaders, { stripClientId: context.stripClientId });
+  }
+
+  start(): void {
+    this.res.on('close', this.onDownstreamClose);
+    if (this.destination.kind === 'balanced') this.startRoute(this.destination);
+    const te = this.req.headers['transfer-encoding'];
+    const length = this.req.headers['content-length'];
+    if (te === undefined && (length === undefined || length === '0')) {
+      this.attempt();
+      return;
+    }
+    this.hasBody = true;
+    // A body the parser rejects right after the head (bad chunk size...) has been answered with 400 by the next tick;
+    // waiting for it means such a request never reaches the upstream.
+    setImmediate(() => this.prepareBody(te === undefined ? Number(length) : undefined));
+  }
+
+  // ----- called by AttemptHandler -----
+
+  /** The response head of an attempt; true to read its body, false to stop it. */
+  onResponseHead(handler: AttemptHandler, status: number, rawHeaders: Buffer[]): boolean {
+    handler.headAt = performance.now();
+    handler.status = status;
+    if (handler !== this.current || this.done) {
+      handler.settleLease(false);
+      handler.cancel();
+      return false;
+    }
+    const retry = this.shouldRetryResponse(status);
+    // A failure the route retries puts the endpoint on the balancer's failure backoff, so the retry goes elsewhere.
+    handler.settleLease(retry);
+    if (retry) {
+      handler.retrying = true;
+      const length = Number(rawHeaderValue(rawHeaders.map(String), 'content-length') ?? Number.NaN);
+      if (length <= DRAIN_BEFORE_RETRY_BYTES) return true;
+      handler.cancel();
+      return false;
+    }
+    return this.commit(handler, status, rawHeaders);
+  }
+
+  onResponseData(handler: AttemptHandler, chunk: Buffer): boolean {
+    if (handler.retrying) return true;
+    if (handler !== this.current || this.done) {
+      handler.cancel();
+      return false;
+    }
+    const flowing = this.res.write(chunk);
+    if (!flowing) this.res.once('drain', handler.resume);
+    return flowing;
+  }
+
+  onResponseEnd(handler: AttemptHandler, trailers: readonly (Buffer | string)[] | null): void {
+    const trailerPairs = trailers === null ? [] : forwardResponseHeaders(trailers);
+    const grpcStatus = parseGrpcStatus(rawHeaderValue(trailerPairs, 'grpc-status')) ?? handler.grpcStatus;
+    if (grpcStatus !== undefined) handler.grpcStatus = grpcStatus;
+    this.recordAttempt(handler, undefined);
+    if (handler.retrying) {
+      this.attemptSoon();
+      return;
+    }
+    if (handler !== this.current || this.done) return;
+    if (trailerPairs.length > 0) this.res.addTrailers(pairsOf(trailerPairs));
+    this.res.end();
+    this.finish(handler.status, handler.grpcStatus, undefined);
+  }
+
+  onAttemptError(handler: AttemptHandler, error: Error & { code?: string }): void {
+    const code = error.code ?? error.name;
+    const connectFailure = !handler.sent && CONNECT_ERRORS.has(code);
+    // The endpoint is to blame unless the proxy stopped the attempt or the request itself was at fault.
+    handler.settleLease(!handler.wasCancelled && !REQUEST_FAULTS.has(code));
+    this.recordAttempt(handler, handler.retrying ? undefined : code);
+    if (handler.retrying) {
+      this.attemptSoon();
+      return;
+    }
+    if (handler.wasCancelled || handler !== this.current || this.done) return;
+    if (this.committed) {
+      // The head is already out: the only honest signal left is to cut the downstream connection.
+      this.res.destroy(error);
+      this.finish(handler.status, undefined, code);
+      return;
+    }
+    if (this.mayTryAgain(code, connectFailure)) {
+      this.attemptSoon();
+      return;
+    }
+    const [status, reason] = describeFailure(code, formatSocketAddress(handler.endpoint.address));
+    this.fail(status, reason);
+  }
+
+  // ----- attempts -----
+
+  private attempt(): void {
+    if (this.done) return;
+    const chosen = chooseEndpoint(this.context, this.destination);
+    if ('wait' in chosen) {
+      if (chosen.wait) this.waitForEndpoint();
+      else if (this.destination.kind === 'balanced' && this.destination.fallback !== undefined && this.attempts === 0) {
+        this.destination = { kind: 'direct', address: this.destination.fallback, authority: undefined };
+        this.attempt();
+      } else this.fail(503, chosen.reason);
+      return;
+    }
+    this.attempts += 1;
+    const handler = new AttemptHandler(this, chosen);
+    this.current = handler;
+    this.context.metrics.requestStarted(chosen.labels);
+    const body = this.body;
+    this.context.pools.get(chosen.address).dispatch(
+      { path: this.req.url ?? '/', method: this.req.method ?? 'GET', headers: this.headers, body },
+      handler,
+    );
+  }
+
+  /** Retries start from a fresh stack, never from inside undici's callbacks. */
+  private attemptSoon(): void {
+    if (!this.done) setImmediate(() => this.attempt());
+  }
+
+  private waitForEndpoint(): void {
+    const now = performance.now();
+    if (this.waitingSince < 0) this.waitingSince = now;
+    const { failFastMs } = this.context.options;
+    if (now - this.waitingSince >= failFastMs) {
+      const name = this.destination.kind === 'balanced' ? this.destination.logical.canonical : 'the target';
+      this.fail(503, `no endpoint of ${name} was available within ${failFastMs} ms (fail-fast)`);
+      return;
+    }
+    this.waitTimer = setTimeout(() => {
+      this.waitTimer = undefined;
+      this.attempt();
+    }, ENDPOINT_POLL_MS);
+  }
+
+  private shouldRetryResponse(status: number): boolean {
+    const route = this.route;
+    if (route === undefined || !route.isRetryable || !isFailureResponse(route, status)) return false;
+    return this.replayable && this.attempts < this.context.options.maxAttempts && this.withdrawRetry();
+  }
+
+  /**
+   * Connect failures never sent a byte, so they go to another endpoint whatever the route (Linkerd's balancer would
+   * not have picked an unreachable endpoint). A reused connection closed under a body-less idempotent request is the
+   * keep-alive race, tried again once. Other failures are retried on retryable routes within the budget.
+   */
+  private mayTryAgain(code: string, connectFailure: boolean): boolean {
+    if (this.attempts >= this.context.options.maxAttempts || code === 'UND_ERR_HEADERS_TIMEOUT') return false;
+    if (connectFailure) return this.destination.kind === 'balanced';
+    const method = this.req.method ?? 'GET';
+    if (!this.hasBody && IDEMPOTENT_METHODS.has(method) && STALE_CONNECTION_ERRORS.has(code) && this.attempts === 1) return true;
+    return this.route?.isRetryable === true && this.replayable && this.withdrawRetry();
+  }
+
+  private withdrawRetry(): boolean {
+    return this.destination.kind === 'balanced' && this.destination.logical.retryBudget().tryWithdraw();
+  }
+
+  // ----- request body -----
+
+  private prepareBody(length: number | undefined): void {
+    if (this.done || this.req.socket.destroyed || this.req.socket.writableEnded) {
+      this.abandon();
+      return;
+    }
+    const limit = this.context.options.maxReplayBodyBytes;
+    if (this.route?.isRetryable === true && (length === undefined || length <= limit)) {
+      this.bufferBody(limit);
+      return;
+    }
+    this.replayable = false;
+    this.body = this.streamFrom([]);
+    this.attempt();
+  }
+
+  /** Reads up to `limit` bytes so retries can replay them; past the limit the body streams and is not retried. */
+  private bufferBody(limit: number): void {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size <= limit) return;
+      this.req.off('data', onData).off('end', onEnd);
+      this.req.pause();
+      this.replayable = false;
+      this.body = this.streamFrom(chunks);
+      this.attempt();
+    };
+    const onEnd = (): void => {
+      this.body = size === 0 ? null : Buffer.concat(chunks, size);
+      this.attempt();
+    };
+    this.req.on('data', onData).once('end', onEnd);
+  }
+
+  /** The body as a stream of its own, so that an upstream failure never destroys the client's request (and socket). */
+  private streamFrom(prefix: readonly Buffer[]): Readable {
+    const stream = new PassThrough();
+    // undici destroys the stream with the upstream's error; that error is reported through the attempt instead.
+    stream.on('error', () => undefined);
+    for (const chunk of prefix) stream.write(chunk);
+    this.req.pipe(stream);
+    this.req.once('close', () => {
+      if (!this.req.complete) stream.destroy(Object.assign(new Error('the client stopped sending the request body'), { code: CLIENT_ABORTED }));
+    });
+    return stream;
+  }
+
+  // ----- response -----
+
+  private commit(handler: AttemptHandler, status: number, rawHeaders: Buffer[]): boolean {
+    this.committed = true;
+    this.clearTimers();
+    let headers: string[];
+    try {
+      headers = forwardResponseHeaders(rawHeaders);
+      handler.grpcStatus = parseGrpcStatus(rawHeaderValue(headers, 'grpc-status'));
+      this.res.writeHead(status, headers);
+    } catch {
+      this.committed = false;
+      handler.cancel();
+      this.fail(502, `upstream ${formatSocketAddress(handler.endpoint.address)} sent a response head that cannot be forwarded`);
+      return false;
+    }
+    return true;
+  }
+
+  private fail(status: ProxyErrorStatus, reason: string): void {
+    if (this.done) return;
+    this.clearTimers();
+    sendProxyError(this.res, status, reason, this.grpc, !this.req.complete);
+    this.finish(this.grpc ? 200 : status, this.grpc ? grpcStatusOf(status) : undefined, undefined);
+  }
+
+  private readonly onRouteTimeout = (): void => {
+    this.routeTimer = undefined;
+    if (this.committed || this.done) return;
+    this.current?.cancel();
+    const route = this.route;
+    this.fail(504, `route "${route?.name ?? ''}" timed out after ${route?.timeoutMs ?? 0} ms`);
+  };
+
+  private readonly onDownstreamClose = (): void => {
+    if (this.done) return;
+    this.current?.cancel();
+    this.finish(this.committed ? this.res.statusCode : undefined, undefined, 'client closed the connection');
+  };
+
+  /** The request is over when its response (real or synthetic) ended, or the client left. */
+  private finish(status: number | undefined, grpcStatus: number | undefined, error: string | undefined): void {
+    if (this.done) return;
+    this.done = true;
+    this.clearTimers();
+    if (this.logical !== undefined) this.logical.active -= 1;
+    this.recordRoute(status, grpcStatus, error);
+  }
+
+  /** Gives up without a word: the server already answered a malformed request. */
+  private abandon(): void {
+    this.routeRecorded = true;
+    this.finish(undefined, undefined, 'malformed request');
+  }
+
+  // ----- routes and metrics -----
+
+  private startRoute(destination: Extract<Http1Destination, { kind: 'balanced' }>): void {
+    const { logical } = destination;
+    this.logical = logical;
+    logical.active += 1;
+    this.route = matchProfileRoute(logical.profile(), { method: this.req.method ?? 'GET', path: this.req.url ?? '/' });
+    this.routeLabels = logical.routeLabelsFor(this.context.direction, this.route?.name ?? 'default');
+    this.context.metrics.routeRequestStarted(this.routeLabels);
+    // Retries are a share of the requests that could be retried, as in Linkerd.
+    if (this.route?.isRetryable === true) logical.retryBudget().deposit();
+    const timeoutMs = this.route?.timeoutMs;
+    if (timeoutMs !== undefined && timeoutMs > 0) this.routeTimer = setTimeout(this.onRouteTimeout, timeoutMs);
+  }
+
+  private recordAttempt(handler: AttemptHandler, error: string | undefined): void {
+    if (handler.recorded) return;
+    handler.recorded = true;
+    const status = handler.status;
+    const routeSaysFailure = status === undefined ? undefined : this.route?.responseClasses.find((c) => c.matches(status))?.isFailure;
+    const classification = classifyResponse({
+      ...(status === undefined ? {} : { httpStatus: status }),
+      ...(handler.grpcStatus === undefined ? {} : { grpcStatus: handler.grpcStatus }),
+      ...(error === undefined ? {} : { error }),
+      ...(routeSaysFailure === undefined ? {} : { routeSaysFailure }),
+    });
+    const latencyMs = (handler.headAt > 0 ? handler.headAt : performance.now()) - handler.startedAt;
+    this.context.metrics.responseEnded(handler.endpoint.labels, {
+      classification,
+      latencyMs,
+      ...(status === undefined ? {} : { statusCode: status }),
+      ...(handler.grpcStatus === undefined ? {} : { grpcStatus: handler.grpcStatus }),
+    });
+  }
+
+  private recordRoute(status: number | undefined, grpcStatus: number | undefined, error: string | undefined): void {
+    if (this.routeLabels === undefined || this.routeRecorded) return;
+    this.routeRecorded = true;
+    const routeSaysFailure = status === undefined ? undefined : this.route?.responseClasses.find((c) => c.matches(status))?.isFailure;
+    const classification = classifyResponse({
+      ...(status === undefined ? {} : { httpStatus: status }),
+      ...(grpcStatus === undefined ? {} : { grpcStatus }),
+      ...(error === undefined ? {} : { error }),
+      ...(routeSaysFailure === undefined ? {} : { routeSaysFailure }),
+    });
+    this.context.metrics.routeResponseEnded(this.routeLabels, {
+      classification,
+      latencyMs: performance.now() - this.startedAt,
+      ...(status === undefined ? {} : { statusCode: status }),
+      ...(grpcStatus === undefined ? {} : { grpcStatus }),
+    });
+  }
+
+  private clearTimers(): void {
+    if (this.routeTimer !== undefined) clearTimeout(this.routeTimer);
+    if (this.waitTimer !== undefined) clearTimeout(this.waitTimer);
+    this.routeTimer = undefined;
+    this.waitTimer = undefined;
+  }
+}
+
+/** The synthetic status and reason for an attempt that failed before a response head. */
+function describeFailure(code: string, address: string): [ProxyErrorStatus, string] {
+  if (code === 'UND_ERR_HEADERS_TIMEOUT') return [504, `upstream ${address} did not send a response head in time`];
+  if (code === 'UND_ERR_INVALID_ARG' || code === 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH') {
+    return [400, `the request cannot be forwarded (${code})`];
+  }
+  if (CONNECT_ERRORS.has(code)) return [502, `connection to ${address} failed (${code})`];
+  return [502, `upstream ${address} failed (${code})`];
+}
+
+function pairsOf(flat: readonly string[]): [string, string][] {
+  const pairs: [string, string][] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) pairs.push([flat[i] as string, flat[i + 1] as string]);
+  return pairs;
+}

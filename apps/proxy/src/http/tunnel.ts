@@ -1,0 +1,115 @@
+// Tunnels: Upgrade (WebSocket) and CONNECT requests forwarded as HTTP/1, then the two sockets spliced byte for byte.
+import type { ProxyMetrics } from '@weft/core';
+import { type IncomingMessage, request as httpRequest, STATUS_CODES } from 'node:http';
+import { connect as netConnect, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { ChosenEndpoint } from './forward-context.js';
+import { forwardRequestHeaders, forwardResponseHeaders } from './hop-by-hop-headers.js';
+import { writeRawProxyError } from './proxy-error.js';
+
+export interface TunnelOptions {
+  readonly metrics: ProxyMetrics;
+  readonly connectTimeoutMs: number;
+  readonly stripClientId: boolean;
+}
+
+/**
+ * Sends the Upgrade or CONNECT request to the endpoint. Only a 101 (Upgrade) or a 2xx (CONNECT) turns the
+ * connection into a tunnel (CVE-2024-23326: any other answer is relayed and the connection closed).
+ */
+export function openTunnel(req: IncomingMessage, client: Socket, head: Buffer, endpoint: ChosenEndpoint, options: TunnelOptions): void {
+  const isConnect = req.method === 'CONNECT';
+  const startedAt = performance.now();
+  options.metrics.requestStarted(endpoint.labels);
+  let settled = false;
+  const settle = (status: number | undefined, error: string | undefined): void => {
+    if (settled) return;
+    settled = true;
+    const latencyMs = performance.now() - startedAt;
+    endpoint.lease?.finish({ rttMs: latencyMs, failed: status === undefined });
+    const failed = error !== undefined || status === undefined || status >= 500;
+    options.metrics.responseEnded(endpoint.labels, {
+      classification: failed ? 'failure' : 'success',
+      latencyMs,
+      ...(status === undefined ? {} : { statusCode: status }),
+    });
+  };
+
+  const upstream = netConnect({ host: endpoint.address.ip, port: endpoint.address.port, noDelay: true });
+  const connectTimer = setTimeout(() => upstream.destroy(connectTimeoutError()), options.connectTimeoutMs);
+  upstream.once('connect', () => clearTimeout(connectTimer));
+  const upstreamRequest = httpRequest({
+    method: req.method ?? 'GET',
+    path: req.url ?? '/',
+    headers: forwardRequestHeaders(req.rawHeaders, { tunnel: !isConnect, stripClientId: options.stripClientId }),
+    setHost: false,
+    // With no agent given, Node uses this socket (an `agent: false` would open its own connection instead).
+    createConnection: () => upstream,
+  });
+  let spliced = false;
+  client.on('error', () => {
+    upstreamRequest.destroy();
+    upstream.destroy();
+  });
+  upstreamRequest.on('error', (error: Error & { code?: string }) => {
+    clearTimeout(connectTimer);
+    settle(undefined, error.code ?? error.name);
+    if (!spliced) writeRawProxyError(client, 502, `tunnel to ${endpoint.labels.targetAddr} failed (${error.code ?? error.name})`);
+  });
+  const onSwitch = (response: IncomingMessage, socket: Socket, upstreamHead: Buffer): void => {
+    const status = response.statusCode ?? 0;
+    settle(status, undefined);
+    const switches = isConnect ? status >= 200 && status < 300 : status === 101;
+    if (!switches) {
+      client.write(responseHead(response, ['content-length', '0', 'connection', 'close']));
+      client.destroySoon();
+      socket.destroy();
+      return;
+    }
+    spliced = true;
+    client.write(responseHead(response, isConnect ? [] : upgradeHeaders(response)));
+    if (upstreamHead.length > 0) client.write(upstreamHead);
+    if (head.length > 0) socket.write(head);
+    splice(client, socket);
+  };
+  upstreamRequest.on(isConnect ? 'connect' : 'upgrade', onSwitch);
+  // An upgrade the server declined: relay its answer, then close (the client cannot reuse this connection).
+  upstreamRequest.on('response', (response: IncomingMessage) => {
+    settle(response.statusCode, undefined);
+    client.write(responseHead(response, ['connection', 'close']));
+    response.pipe(client);
+    response.once('end', () => client.destroySoon());
+  });
+  upstreamRequest.end();
+}
+
+/** Joins two sockets; each end closes the other once its pending bytes are written. */
+export function splice(a: Socket, b: Socket): void {
+  a.pipe(b);
+  b.pipe(a);
+  const onError = (): void => {
+    a.destroy();
+    b.destroy();
+  };
+  a.on('error', onError);
+  b.on('error', onError);
+  a.once('close', () => b.destroySoon());
+  b.once('close', () => a.destroySoon());
+}
+
+function responseHead(response: IncomingMessage, extra: readonly string[]): string {
+  const status = response.statusCode ?? 502;
+  const headers = [...forwardResponseHeaders(response.rawHeaders), ...extra];
+  let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
+  for (let i = 0; i + 1 < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
+  return `${head}\r\n`;
+}
+
+function upgradeHeaders(response: IncomingMessage): string[] {
+  const upgrade = response.headers.upgrade;
+  return upgrade === undefined ? ['connection', 'upgrade'] : ['upgrade', upgrade, 'connection', 'upgrade'];
+}
+
+function connectTimeoutError(): Error {
+  return Object.assign(new Error('connect timed out'), { code: 'UND_ERR_CONNECT_TIMEOUT' });
+}
