@@ -1,4 +1,5 @@
 // Protocol detection: tells HTTP/1, HTTP/2 prior knowledge, TLS (with its SNI and ALPN) and opaque bytes apart.
+import { isHttpTokenChar } from '../shared/http-token.js';
 import { ByteReader } from './byte-reader.js';
 
 export type Detection =
@@ -49,10 +50,9 @@ function matchPrefix(bytes: Uint8Array, pattern: Uint8Array): 'whole' | 'prefix'
 // ---------------------------------------------------------------- HTTP/1 request line (RFC 9112 section 3)
 
 const SP = 0x20;
-const isTokenChar = (byte: number) => TCHAR.has(byte);
+// The method is an RFC 9110 token.
+const isTokenChar = isHttpTokenChar;
 const isVisibleChar = (byte: number) => byte > SP && byte < 0x7f;
-// tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
-const TCHAR = new Set(ascii("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"));
 
 /** One part of the request line: a single byte, or a run of one or more bytes (`many`). */
 interface LineStep {

@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { parseAuthority } from '../discovery/authority.js';
 import { compileHttpRoute, type HttpRoute, type HttpRouteRule, isRetryableHttpStatus } from './http-route.js';
 import { InvalidRouteError } from './invalid-route-error.js';
 
@@ -132,5 +134,73 @@ describe('isRetryableHttpStatus', () => {
     expect(isRetryableHttpStatus(['429', '500-502'], 502)).toBe(true);
     expect(isRetryableHttpStatus(['429', '500-502'], 503)).toBe(false);
     expect(isRetryableHttpStatus([], 503)).toBe(false);
+  });
+});
+
+describe('compileHttpRoute checks untyped input', () => {
+  function untypedRefusal(value: unknown): InvalidRouteError {
+    let result: ReturnType<typeof compileHttpRoute> | undefined;
+    expect(() => (result = compileHttpRoute(value as HttpRoute))).not.toThrow();
+    if (result === undefined || result.ok) throw new Error('accepted');
+    expect(result.error).toBeInstanceOf(InvalidRouteError);
+    return result.error;
+  }
+  const withRule = (ruleValue: unknown) => ({ ...route, rules: [ruleValue] });
+
+  it.each(['books v1:8080', 'http://books-v1.library:8080', 'books-v1.library:0', 'books_v1.library:8080', '[::1:8080'])(
+    'refuses the backend authority %j, naming the route and the value',
+    (authority) => {
+      const error = refusal({}, { backends: [{ authority, weight: 1 }] });
+      expect(error.input).toBe('library/books');
+      const parsed = parseAuthority(authority);
+      if (parsed.ok) throw new Error('parseAuthority accepts it');
+      expect(error.message).toContain(`rules[0].backends[0] authority ${JSON.stringify(authority)} ${parsed.error.reason}`);
+    },
+  );
+
+  it('refuses a method that only upper-cases to a token ("poſt" would become "POST")', () => {
+    expect(refusal({}, { matches: [{ method: 'poſt' }] }).message).toContain('method "poſt" is not an HTTP method');
+  });
+
+  it.each<[string, unknown, string]>([
+    ['a route that is null', null, 'the route is null, not an object'],
+    ['a name that is a number', { ...route, name: 5 }, 'name is 5, not text'],
+    ['hostnames that are text', { ...route, hostnames: 'books.example.com' }, 'hostnames is "books.example.com", not a list'],
+    ['a hostname that is a number', { ...route, hostnames: [5] }, 'hostnames[0] is 5, not text'],
+    ['createdAtMs given as text', { ...route, createdAtMs: '1' }, 'createdAtMs "1" is not a time'],
+    ['rules that are null', { ...route, rules: null }, 'rules is null, not a list'],
+    ['a rule that is null', withRule(null), 'rules[0] is null, not an object'],
+    ['matches that are missing', withRule({ backends: [] }), 'rules[0].matches is undefined, not a list'],
+    ['a match that is a number', withRule({ matches: [1], backends: [] }), 'rules[0].matches[0] is 1, not an object'],
+    ['a path value that is a number', withRule({ matches: [{ path: { type: 'Exact', value: 5 } }], backends: [] }), 'rules[0].matches[0].path.value is 5, not text'],
+    ['a method that is a number', withRule({ matches: [{ method: 5 }], backends: [] }), 'rules[0].matches[0].method is 5, not text'],
+    ['headers that are an object', withRule({ matches: [{ headers: {} }], backends: [] }), 'rules[0].matches[0].headers is an empty object, not a list'],
+    ['a header name that is missing', withRule({ matches: [{ headers: [{ type: 'Exact', value: 'x' }] }], backends: [] }), 'headers[0].name is undefined, not text'],
+    ['a query value that is null', withRule({ matches: [{ queryParams: [{ type: 'Exact', name: 'q', value: null }] }], backends: [] }), 'queryParams[0].value is null, not text'],
+    ['a backend authority that is a number', withRule({ matches: [], backends: [{ authority: 5, weight: 1 }] }), 'rules[0].backends[0].authority is 5, not text'],
+    ['a backend weight given as text', withRule({ matches: [], backends: [{ authority: 'a:80', weight: '1' }] }), 'rules[0].backends[0] weight "1" is not a whole number'],
+    ['timeouts that are text', withRule({ matches: [], backends: [], timeouts: '10s' }), 'rules[0].timeouts is "10s", not an object'],
+    ['a timeout given as text', withRule({ matches: [], backends: [], timeouts: { requestMs: '10' } }), 'rules[0].timeouts.requestMs "10" is not a duration'],
+    ['retry conditions that are text', withRule({ matches: [], backends: [], retry: { limit: 1, conditions: '5xx' } }), 'rules[0].retry.conditions is "5xx", not a list'],
+    ['a retry condition that is a number', withRule({ matches: [], backends: [], retry: { limit: 1, conditions: [503] } }), 'rules[0].retry.conditions[0] is 503, not text'],
+    ['a retry limit given as text', withRule({ matches: [], backends: [], retry: { limit: '1', conditions: [] } }), 'rules[0].retry.limit "1" is not a whole number'],
+  ])('refuses %s without throwing', (_what, value, expected) => {
+    expect(untypedRefusal(value).message).toContain(expected);
+  });
+
+  it('never throws, whatever value stands for the route, a rule, a match or a backend (property)', () => {
+    const anything = fc.anything({ maxDepth: 4 });
+    fc.assert(
+      fc.property(anything, anything, anything, anything, (routeValue, ruleValue, matchValue, backendValue) => {
+        const candidates = [
+          routeValue,
+          withRule(ruleValue),
+          withRule({ matches: [matchValue], backends: [] }),
+          withRule({ matches: [], backends: [backendValue] }),
+          { ...route, ...(typeof routeValue === 'object' ? routeValue : {}) },
+        ];
+        for (const candidate of candidates) expect(() => compileHttpRoute(candidate as HttpRoute)).not.toThrow();
+      }),
+    );
   });
 });

@@ -1,7 +1,11 @@
 // HttpRoute: Gateway API HTTPRoute rules (path, header, query and method matches, weighted backends), checked and compiled.
+import { parseAuthority } from '../discovery/authority.js';
+import { isHttpToken } from '../shared/http-token.js';
 import { err, ok, type Result } from '../shared/result.js';
 import { compileFullMatchRegex } from './full-match-regex.js';
+import { httpRouteShapeProblem } from './http-route-shape.js';
 import { InvalidRouteError } from './invalid-route-error.js';
+import { describeValue, isRecord, isWholeNumber } from './untyped-value.js';
 
 export interface HttpPathMatch {
   /**
@@ -113,18 +117,25 @@ export interface CompiledHttpRoute {
   readonly matches: readonly CompiledHttpRouteMatch[];
 }
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const HOSTNAME = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const MAX_BACKEND_WEIGHT = 1_000_000;
 const DEFAULT_PATH: HttpPathMatch = { type: 'PathPrefix', value: '/' };
 const DEFAULT_MATCH: HttpRouteMatch = { path: DEFAULT_PATH };
 
-/** Checks one route and compiles its matches; errors name the route ("namespace/name") and the field. */
+/**
+ * Checks one route and compiles its matches; errors name the route ("namespace/name") and the field. Routes arrive
+ * from files and the wire, so every field's type is checked too and nothing here throws on malformed input.
+ */
 export function compileHttpRoute(route: HttpRoute): Result<CompiledHttpRoute, InvalidRouteError> {
-  const key = route.namespace === '' ? route.name : `${route.namespace}/${route.name}`;
+  if (!isRecord(route)) return err(new InvalidRouteError('', `the route is ${describeValue(route)}, not an object`));
+  const key = routeKey(route);
   const fail = (reason: string) => err(new InvalidRouteError(key, reason));
+  const shape = httpRouteShapeProblem(route);
+  if (shape !== undefined) return fail(shape);
   if (route.name.trim() === '') return fail('has an empty name; give the route a name such as "books"');
-  if (!Number.isFinite(route.createdAtMs)) return fail(`createdAtMs ${route.createdAtMs} is not a time in ms since the epoch`);
+  if (!(typeof route.createdAtMs === 'number' && Number.isFinite(route.createdAtMs))) {
+    return fail(`createdAtMs ${describeValue(route.createdAtMs)} is not a time in ms since the epoch`);
+  }
   const hostnames: CompiledHostname[] = [];
   for (const [index, hostname] of route.hostnames.entries()) {
     const lower = hostname.toLowerCase().replace(/\.$/, '');
@@ -146,6 +157,13 @@ export function compileHttpRoute(route: HttpRoute): Result<CompiledHttpRoute, In
     }
   }
   return ok({ route, key, hostnames, matches });
+}
+
+/** "namespace/name", or the name alone without a namespace; whatever of them is text. */
+function routeKey(route: Readonly<Record<string, unknown>>): string {
+  const name = typeof route['name'] === 'string' ? route['name'] : '';
+  const namespace = typeof route['namespace'] === 'string' ? route['namespace'] : '';
+  return namespace === '' ? name : `${namespace}/${name}`;
 }
 
 /**
@@ -175,8 +193,10 @@ function ruleProblem(rule: HttpRouteRule, at: string): string | undefined {
     if (backend.authority.trim() === '') {
       return `${at}.backends[${index}] has an empty authority; write e.g. "books.library.svc.cluster.local:8080"`;
     }
-    if (!(Number.isInteger(backend.weight) && backend.weight >= 0 && backend.weight <= MAX_BACKEND_WEIGHT)) {
-      return `${at}.backends[${index}] weight ${backend.weight} is not a whole number from 0 to ${MAX_BACKEND_WEIGHT}; write e.g. 1`;
+    const authority = parseAuthority(backend.authority);
+    if (!authority.ok) return `${at}.backends[${index}] authority ${JSON.stringify(backend.authority)} ${authority.error.reason}`;
+    if (!isWholeNumber(backend.weight, MAX_BACKEND_WEIGHT)) {
+      return `${at}.backends[${index}] weight ${describeValue(backend.weight)} is not a whole number from 0 to ${MAX_BACKEND_WEIGHT}; write e.g. 1`;
     }
   }
   return timeoutsProblem(rule.timeouts, at) ?? retryProblem(rule.retry, at);
@@ -186,8 +206,8 @@ function timeoutsProblem(timeouts: HttpRouteTimeouts | undefined, at: string): s
   if (timeouts === undefined) return undefined;
   const { requestMs, backendRequestMs } = timeouts;
   for (const [field, value] of [['requestMs', requestMs], ['backendRequestMs', backendRequestMs]] as const) {
-    if (value !== undefined && !(value >= 0 && Number.isFinite(value))) {
-      return `${at}.timeouts.${field} ${value} is not a duration >= 0; write e.g. 10s, or 0 for none`;
+    if (value !== undefined && !(typeof value === 'number' && value >= 0 && Number.isFinite(value))) {
+      return `${at}.timeouts.${field} ${describeValue(value)} is not a duration >= 0; write e.g. 10s, or 0 for none`;
     }
   }
   if (requestMs !== undefined && backendRequestMs !== undefined && requestMs > 0 && backendRequestMs > requestMs) {
@@ -198,8 +218,8 @@ function timeoutsProblem(timeouts: HttpRouteTimeouts | undefined, at: string): s
 
 function retryProblem(retry: HttpRouteRetry | undefined, at: string): string | undefined {
   if (retry === undefined) return undefined;
-  if (!(Number.isInteger(retry.limit) && retry.limit >= 0)) {
-    return `${at}.retry.limit ${retry.limit} is not a whole number >= 0; write e.g. 1`;
+  if (!isWholeNumber(retry.limit)) {
+    return `${at}.retry.limit ${describeValue(retry.limit)} is not a whole number >= 0; write e.g. 1`;
   }
   const bad = retry.conditions.find((condition) => parseRetryCondition(condition) === undefined);
   if (bad !== undefined) {
@@ -218,8 +238,9 @@ function compileMatch(match: HttpRouteMatch, ruleIndex: number, at: string): Com
   tests.push(path.test);
   let method: string | undefined;
   if (match.method !== undefined) {
+    // Checked before upper-casing: "ſ".toUpperCase() is "S", which would turn a non-token into one.
+    if (!isHttpToken(match.method)) return `${at}.method ${JSON.stringify(match.method)} is not an HTTP method; write e.g. "GET"`;
     method = match.method.toUpperCase();
-    if (!TOKEN.test(method)) return `${at}.method ${JSON.stringify(match.method)} is not an HTTP method; write e.g. "GET"`;
     const expected = method;
     tests.push((request) => request.method === expected);
   }
@@ -275,7 +296,7 @@ function compileValueMatches(
   const tests: Test[] = [];
   const seen = new Set<string>();
   for (const [index, entry] of entries.entries()) {
-    if (!TOKEN.test(entry.name)) {
+    if (!isHttpToken(entry.name)) {
       return `${at}[${index}].name ${JSON.stringify(entry.name)} is not a valid name; use letters, digits and -._~!#$%&'*+^\`|, e.g. "x-canary"`;
     }
     const name = normalizeName(entry.name);

@@ -2,6 +2,7 @@
 import { InvalidInputError } from '../shared/invalid-input-error.js';
 import { err, ok, type Result } from '../shared/result.js';
 import type { Clock } from '../time/clock.port.js';
+import { describeValue, isRecord } from './untyped-value.js';
 
 export interface RetryBudgetConfig {
   /** Retries allowed per original request in the window, e.g. 0.2 = one retry for every five requests. */
@@ -28,15 +29,19 @@ const MAX_TTL_MS = 60_000;
  * The error's input is the bad value; its reason names the field.
  */
 export function validateRetryBudget(config: RetryBudgetConfig): Result<RetryBudgetConfig, InvalidRetryBudgetError> {
+  // Budgets arrive from files and the wire: check the types too, without throwing.
+  if (!isRecord(config)) {
+    return err(new InvalidRetryBudgetError(describeValue(config), 'is not an object; give retryRatio, minRetriesPerSecond and ttl, e.g. 0.2, 10 and 10s'));
+  }
   const { retryRatio, minRetriesPerSecond, ttlMs } = config;
-  const fail = (value: number, reason: string) => err(new InvalidRetryBudgetError(String(value), reason));
-  if (!(retryRatio >= 0 && retryRatio <= MAX_RETRY_RATIO)) {
+  const fail = (value: unknown, reason: string) => err(new InvalidRetryBudgetError(describeValue(value), reason));
+  if (!(typeof retryRatio === 'number' && retryRatio >= 0 && retryRatio <= MAX_RETRY_RATIO)) {
     return fail(retryRatio, `retryRatio must be between 0 and ${MAX_RETRY_RATIO}, e.g. 0.2 for one retry per five requests`);
   }
-  if (!(minRetriesPerSecond >= 0 && Number.isFinite(minRetriesPerSecond))) {
+  if (!(typeof minRetriesPerSecond === 'number' && minRetriesPerSecond >= 0 && Number.isFinite(minRetriesPerSecond))) {
     return fail(minRetriesPerSecond, 'minRetriesPerSecond must be a number >= 0, e.g. 10');
   }
-  if (!(ttlMs >= MIN_TTL_MS && ttlMs <= MAX_TTL_MS)) {
+  if (!(typeof ttlMs === 'number' && ttlMs >= MIN_TTL_MS && ttlMs <= MAX_TTL_MS)) {
     return fail(ttlMs, `ttl must be between 1s and 60s (${MIN_TTL_MS}..${MAX_TTL_MS} ms), e.g. 10s`);
   }
   return ok(config);

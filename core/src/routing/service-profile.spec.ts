@@ -1,11 +1,13 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Authority } from '../discovery/authority.js';
+import { type Authority, parseAuthority } from '../discovery/authority.js';
 import { unwrap } from '../shared/result.js';
 import { InvalidRouteError } from './invalid-route-error.js';
 import { DEFAULT_RETRY_BUDGET, InvalidRetryBudgetError } from './retry-budget.js';
 import {
   compileServiceProfile,
   defaultServiceProfile,
+  MAX_CONDITION_DEPTH,
   isFailureResponse,
   matchProfileRoute,
   type ProfileRoute,
@@ -178,5 +180,123 @@ describe('compileServiceProfile refuses', () => {
       ],
     });
     expect(compileServiceProfile(profile).ok).toBe(true);
+  });
+});
+
+describe('compileServiceProfile checks untyped input', () => {
+  function refusal(profile: unknown) {
+    let result: ReturnType<typeof compileServiceProfile> | undefined;
+    expect(() => (result = compileServiceProfile(profile as ServiceProfile))).not.toThrow();
+    if (result === undefined || result.ok) throw new Error('accepted');
+    return result.error;
+  }
+  const untyped = (condition: unknown) => profileWith([route('r', condition as ProfileRoute['condition'])]);
+  const nested = (depth: number, leaf: unknown, wrap: (inner: unknown) => unknown) => {
+    let condition = leaf;
+    for (let i = 1; i < depth; i++) condition = wrap(condition);
+    return condition;
+  };
+
+  it.each([
+    ['books v2.library:8080', 'contains whitespace'],
+    ['http://books-v2.library:8080', 'has a scheme'],
+    ['books-v2.library:99999', 'port 99999 is out of range'],
+    ['books-v2..library:8080', 'empty label'],
+    ['-books.library:8080', 'starts or ends with "-"'],
+  ])('a dstOverrides authority %j that is not an authority', (authority, reason) => {
+    const error = refusal(profileWith([], { dstOverrides: [{ authority: 'books-v1.library:8080', weight: 1 }, { authority, weight: 1 }] }));
+    expect(error).toBeInstanceOf(InvalidRouteError);
+    expect(error.input).toBe(authority);
+    const parsed = parseAuthority(authority);
+    if (parsed.ok) throw new Error('parseAuthority accepts it');
+    expect(error.message).toContain(`dstOverrides[1] authority ${JSON.stringify(authority)} ${parsed.error.reason}`);
+    expect(parsed.error.reason).toContain(reason);
+  });
+
+  it(`conditions nested deeper than ${MAX_CONDITION_DEPTH}, such as 20000 nested "not", without overflowing the stack`, () => {
+    const deep = refusal(untyped(nested(20_000, { method: 'GET' }, (inner) => ({ not: inner }))));
+    expect(deep).toBeInstanceOf(InvalidRouteError);
+    expect(deep.input).toBe('r');
+    expect(deep.message).toContain(`a condition is nested more than ${MAX_CONDITION_DEPTH} levels deep`);
+    const deepAll = refusal(untyped(nested(MAX_CONDITION_DEPTH + 1, { method: 'GET' }, (inner) => ({ all: [inner] }))));
+    expect(deepAll.message).toContain('nested more than');
+    const justFits = unwrap(compileServiceProfile(untyped(nested(MAX_CONDITION_DEPTH, { method: 'GET' }, (inner) => ({ any: [inner] })))));
+    expect(matchProfileRoute(justFits, { method: 'GET', path: '/' })?.name).toBe('r');
+    expect(matchProfileRoute(justFits, { method: 'PUT', path: '/' })).toBeUndefined();
+    const responses = profileWith([
+      route('r', { all: [] }, { responseClasses: [{ condition: nested(20_000, { status: { min: 500, max: 599 } }, (inner) => ({ not: inner })) as never, isFailure: true }] }),
+    ]);
+    expect(refusal(responses).message).toContain(`a response condition is nested more than ${MAX_CONDITION_DEPTH} levels deep`);
+  });
+
+  it.each<[string, unknown, string]>([
+    ['null', null, 'a condition is null, not an object with one of all, any, not, pathRegex or method'],
+    ['a list', [{ method: 'GET' }], 'a condition is a list of 1, not an object'],
+    ['a pathRegex that is a number', { pathRegex: 5 }, 'pathRegex 5 is not text'],
+    ['a method that is a number', { method: 5 }, 'method 5 is not an HTTP method'],
+    ['a method that only upper-cases to a token', { method: 'poſt' }, 'method "poſt" is not an HTTP method'],
+    ['all that is not a list', { all: 'GET' }, 'all is "GET", not a list of conditions'],
+    ['not null', { not: null }, 'a condition is null'],
+    ['two forms at once', { method: 'GET', pathRegex: '/books' }, 'a condition has both pathRegex and method'],
+    ['a pathRegex that backtracks catastrophically', { pathRegex: '(a+)+b' }, 'pathRegex "(a+)+b" can backtrack catastrophically'],
+  ])('a condition that is %s, naming the route', (_what, condition, expected) => {
+    const error = refusal(untyped(condition));
+    expect(error).toBeInstanceOf(InvalidRouteError);
+    expect(error.input).toBe('r');
+    expect(error.message).toContain(expected);
+  });
+
+  it.each<[string, unknown, string]>([
+    ['null', null, 'a response condition is null'],
+    ['a status that is null', { status: null }, 'status range undefined..undefined is not valid'],
+    ['a status given as text', { status: { min: '500', max: 599 } }, 'status range "500"..599 is not valid'],
+    ['two forms at once', { status: { min: 500, max: 599 }, not: { status: { min: 503, max: 503 } } }, 'has both not and status'],
+  ])('a response condition that is %s', (_what, condition, expected) => {
+    const error = refusal(profileWith([route('r', { all: [] }, { responseClasses: [{ condition: condition as never, isFailure: true }] })]));
+    expect(error).toBeInstanceOf(InvalidRouteError);
+    expect(error.message).toContain(expected);
+  });
+
+  it.each<[string, unknown, string]>([
+    ['not an object', null, 'the profile is null, not an object'],
+    ['without a name', { ...defaultServiceProfile(FQDN), fullyQualifiedName: 5 }, 'fullyQualifiedName 5 is not a name'],
+    ['with routes that are not a list', { ...defaultServiceProfile(FQDN), routes: {} }, 'routes is an empty object, not a list'],
+    ['with a route that is null', profileWith([null as never]), 'route #1 is null, not an object'],
+    ['with a route name that is a number', profileWith([{ ...route('r', { all: [] }), name: 5 as never }]), 'route #1 has an empty name'],
+    ['with a timeout given as text', profileWith([route('r', { all: [] }, { timeoutMs: '5' as never })]), 'timeout "5" ms is negative or not a number'],
+    ['with isRetryable given as text', profileWith([route('r', { all: [] }, { isRetryable: 'yes' as never })]), 'isRetryable is "yes", not true or false'],
+    ['with responseClasses null', profileWith([route('r', { all: [] }, { responseClasses: null as never })]), 'responseClasses is null, not a list'],
+    ['with isFailure missing', profileWith([route('r', { all: [] }, { responseClasses: [{ condition: { status: { min: 500, max: 599 } } } as never] })]), 'responseClasses[0].isFailure is undefined'],
+    ['with a dstOverride that is null', profileWith([], { dstOverrides: [null as never] }), 'dstOverrides[0] is null'],
+    ['with a dstOverride weight given as text', profileWith([], { dstOverrides: [{ authority: 'b.library:80', weight: '5' as never }] }), 'dstOverrides[0] weight "5" is not a whole number'],
+    ['with a dstOverride authority that is a number', profileWith([], { dstOverrides: [{ authority: 5 as never, weight: 1 }] }), 'dstOverrides[0] has an empty authority'],
+    ['with opaqueProtocol given as text', { ...defaultServiceProfile(FQDN), opaqueProtocol: 'no' }, 'opaqueProtocol is "no", not true or false'],
+  ])('a profile %s', (_what, profile, expected) => {
+    const error = refusal(profile);
+    expect(error).toBeInstanceOf(InvalidRouteError);
+    expect(error.message).toContain(expected);
+  });
+
+  it.each<[string, unknown]>([
+    ['null', null],
+    ['with a ratio given as text', { ...DEFAULT_RETRY_BUDGET, retryRatio: '0.2' }],
+  ])('a retry budget that is %s', (_what, retryBudget) => {
+    expect(refusal(profileWith([], { retryBudget: retryBudget as never }))).toBeInstanceOf(InvalidRetryBudgetError);
+  });
+
+  it('never throws, whatever value stands for the profile, a route, a condition or a response class (property)', () => {
+    const anything = fc.anything({ maxDepth: 4 });
+    fc.assert(
+      fc.property(anything, anything, anything, anything, (profile, routeValue, condition, responseClass) => {
+        const candidates = [
+          profile,
+          profileWith([routeValue as ProfileRoute]),
+          untyped(condition),
+          profileWith([route('r', { all: [] }, { responseClasses: [responseClass as never] })]),
+          { ...defaultServiceProfile(FQDN), ...(typeof profile === 'object' ? profile : {}) },
+        ];
+        for (const candidate of candidates) expect(() => compileServiceProfile(candidate as ServiceProfile)).not.toThrow();
+      }),
+    );
   });
 });

@@ -1,9 +1,11 @@
 // ServiceProfile: Linkerd-style per-service routes (path regex, method), response classes, retry budget and traffic split.
-import type { Authority } from '../discovery/authority.js';
+import { type Authority, parseAuthority } from '../discovery/authority.js';
+import { isHttpToken } from '../shared/http-token.js';
 import { err, ok, type Result } from '../shared/result.js';
 import { compileFullMatchRegex } from './full-match-regex.js';
 import { InvalidRouteError } from './invalid-route-error.js';
 import { DEFAULT_RETRY_BUDGET, type InvalidRetryBudgetError, type RetryBudgetConfig, validateRetryBudget } from './retry-budget.js';
+import { describeValue, isRecord, isWholeNumber } from './untyped-value.js';
 
 /** Which requests a route covers; `all: []` matches everything, `any: []` nothing. */
 export type RequestMatch =
@@ -102,13 +104,21 @@ export function serviceProfileName(target: Authority): string {
   }
 }
 
+/** Conditions nested deeper than this (all/any/not inside one another) are refused. */
+export const MAX_CONDITION_DEPTH = 32;
+
 /**
- * Checks a profile and compiles its matchers. Refuses invalid path regexes, status ranges outside 100..599 or
- * with min > max, negative or fractional weights, negative timeouts, empty route names and bad retry budgets.
+ * Checks a profile and compiles its matchers. Profiles arrive from files and the wire, so every field's type is
+ * checked too and nothing here throws on malformed input. Refuses invalid or catastrophically backtracking path
+ * regexes, methods that are not HTTP tokens, conditions that are not exactly one of their forms or are nested more
+ * than MAX_CONDITION_DEPTH deep, status ranges outside 100..599 or with min > max, dstOverrides authorities that
+ * parseAuthority refuses, negative or fractional weights, negative timeouts, empty route names and bad retry budgets.
  */
 export function compileServiceProfile(
   profile: ServiceProfile,
 ): Result<CompiledServiceProfile, InvalidRouteError | InvalidRetryBudgetError> {
+  const shape = profileShapeProblem(profile);
+  if (shape) return err(shape);
   const budget = validateRetryBudget(profile.retryBudget);
   if (!budget.ok) return budget;
   const split = checkDstOverrides(profile.dstOverrides);
@@ -139,13 +149,35 @@ function withoutQuery(path: string): string {
   return query < 0 ? path : path.slice(0, query);
 }
 
-function checkDstOverrides(overrides: readonly WeightedDst[]): InvalidRouteError | undefined {
+/** The top-level fields; the error is named after the profile (its FQDN, when that is text). */
+function profileShapeProblem(profile: unknown): InvalidRouteError | undefined {
+  if (!isRecord(profile)) return new InvalidRouteError('', `the profile is ${describeValue(profile)}, not an object`);
+  const name = typeof profile['fullyQualifiedName'] === 'string' ? profile['fullyQualifiedName'] : '';
+  const fail = (reason: string) => new InvalidRouteError(name, reason);
+  if (typeof profile['fullyQualifiedName'] !== 'string' || name === '') {
+    return fail(`fullyQualifiedName ${describeValue(profile['fullyQualifiedName'])} is not a name; write e.g. "books.library.svc.cluster.local"`);
+  }
+  if (!Array.isArray(profile['routes'])) return fail(`routes is ${describeValue(profile['routes'])}, not a list`);
+  if (!Array.isArray(profile['dstOverrides'])) return fail(`dstOverrides is ${describeValue(profile['dstOverrides'])}, not a list`);
+  if (typeof profile['opaqueProtocol'] !== 'boolean') return fail(`opaqueProtocol is ${describeValue(profile['opaqueProtocol'])}, not true or false`);
+  return undefined;
+}
+
+function checkDstOverrides(overrides: readonly unknown[]): InvalidRouteError | undefined {
   for (const [index, dst] of overrides.entries()) {
-    if (dst.authority.trim() === '') {
-      return new InvalidRouteError(dst.authority, `dstOverrides[${index}] has an empty authority; write e.g. "books-v2.library.svc.cluster.local:8080"`);
+    const at = `dstOverrides[${index}]`;
+    if (!isRecord(dst)) return new InvalidRouteError(describeValue(dst), `${at} is ${describeValue(dst)}, not { authority, weight }`);
+    const { authority, weight } = dst;
+    if (typeof authority !== 'string' || authority.trim() === '') {
+      const shown = typeof authority === 'string' ? authority : describeValue(authority);
+      return new InvalidRouteError(shown, `${at} has an empty authority; write e.g. "books-v2.library.svc.cluster.local:8080"`);
     }
-    if (!(Number.isInteger(dst.weight) && dst.weight >= 0)) {
-      return new InvalidRouteError(dst.authority, `dstOverrides[${index}] weight ${dst.weight} is not a whole number >= 0; write e.g. 100`);
+    const parsed = parseAuthority(authority);
+    if (!parsed.ok) {
+      return new InvalidRouteError(authority, `${at} authority ${JSON.stringify(authority)} ${parsed.error.reason}`);
+    }
+    if (!isWholeNumber(weight)) {
+      return new InvalidRouteError(authority, `${at} weight ${describeValue(weight)} is not a whole number >= 0; write e.g. 100`);
     }
   }
   return undefined;
@@ -153,85 +185,124 @@ function checkDstOverrides(overrides: readonly WeightedDst[]): InvalidRouteError
 
 type Compiled<T> = Result<T, InvalidRouteError>;
 
-function compileProfileRoute(route: ProfileRoute, index: number): Compiled<CompiledProfileRoute> {
-  if (route.name.trim() === '') {
-    return err(new InvalidRouteError(route.name, `route #${index + 1} has an empty name; name it after what it matches, e.g. "GET /books/{id}"`));
+function compileProfileRoute(route: unknown, index: number): Compiled<CompiledProfileRoute> {
+  if (!isRecord(route)) return err(new InvalidRouteError('', `route #${index + 1} is ${describeValue(route)}, not an object`));
+  const name = route['name'];
+  if (typeof name !== 'string' || name.trim() === '') {
+    const shown = typeof name === 'string' ? name : describeValue(name);
+    return err(new InvalidRouteError(shown, `route #${index + 1} has an empty name; name it after what it matches, e.g. "GET /books/{id}"`));
   }
-  const fail = (reason: string) => err(new InvalidRouteError(route.name, reason));
-  if (route.timeoutMs !== undefined && !(route.timeoutMs >= 0)) {
-    return fail(`timeout ${route.timeoutMs} ms is negative or not a number; write a duration such as 10s, or leave it out`);
+  const fail = (reason: string) => err(new InvalidRouteError(name, reason));
+  const { timeoutMs, isRetryable, responseClasses } = route;
+  if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs >= 0)) {
+    return fail(`timeout ${describeValue(timeoutMs)} ms is negative or not a number; write a duration such as 10s, or leave it out`);
   }
-  const condition = compileRequestMatch(route.condition, fail);
+  if (typeof isRetryable !== 'boolean') return fail(`isRetryable is ${describeValue(isRetryable)}, not true or false`);
+  if (!Array.isArray(responseClasses)) return fail(`responseClasses is ${describeValue(responseClasses)}, not a list`);
+  const condition = compileRequestMatch(route['condition'], fail, 1);
   if (!condition.ok) return condition;
-  const classes: CompiledResponseClass[] = [];
-  for (const responseClass of route.responseClasses) {
-    const matcher = compileResponseMatch(responseClass.condition, fail);
-    if (!matcher.ok) return matcher;
-    classes.push({ isFailure: responseClass.isFailure, matches: matcher.value });
-  }
+  const classes = compileResponseClasses(responseClasses, fail);
+  if (!classes.ok) return classes;
   return ok({
-    name: route.name,
-    isRetryable: route.isRetryable,
-    ...(route.timeoutMs === undefined ? {} : { timeoutMs: route.timeoutMs }),
-    definition: route,
-    responseClasses: classes,
+    name,
+    isRetryable,
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    definition: route as unknown as ProfileRoute,
+    responseClasses: classes.value,
     matches: condition.value,
   });
 }
 
-type Fail = (reason: string) => Result<never, InvalidRouteError>;
-type Predicate<T> = (value: T) => boolean;
-
-function compileRequestMatch(match: RequestMatch, fail: Fail): Compiled<Predicate<ProfileRequest>> {
-  if ('all' in match || 'any' in match) {
-    const parts: Predicate<ProfileRequest>[] = [];
-    for (const part of 'all' in match ? match.all : match.any) {
-      const compiled = compileRequestMatch(part, fail);
-      if (!compiled.ok) return compiled;
-      parts.push(compiled.value);
-    }
-    return ok('all' in match ? (request) => parts.every((p) => p(request)) : (request) => parts.some((p) => p(request)));
+function compileResponseClasses(responseClasses: readonly unknown[], fail: Fail): Compiled<CompiledResponseClass[]> {
+  const classes: CompiledResponseClass[] = [];
+  for (const [index, responseClass] of responseClasses.entries()) {
+    if (!isRecord(responseClass)) return fail(`responseClasses[${index}] is ${describeValue(responseClass)}, not { condition, isFailure }`);
+    const { isFailure } = responseClass;
+    if (typeof isFailure !== 'boolean') return fail(`responseClasses[${index}].isFailure is ${describeValue(isFailure)}, not true or false`);
+    const matcher = compileResponseMatch(responseClass['condition'], fail, 1);
+    if (!matcher.ok) return matcher;
+    classes.push({ isFailure, matches: matcher.value });
   }
-  if ('not' in match) {
-    const inner = compileRequestMatch(match.not, fail);
-    return inner.ok ? ok((request) => !inner.value(request)) : inner;
-  }
-  if ('pathRegex' in match) {
-    const regex = compileFullMatchRegex(match.pathRegex);
-    if (!regex.ok) return fail(`pathRegex ${JSON.stringify(match.pathRegex)} ${regex.error.reason}`);
-    return ok((request) => regex.value.test(request.path));
-  }
-  if ('method' in match) {
-    const method = match.method.toUpperCase();
-    if (!/^[!#$%&'*+\-.^_`|~0-9A-Z]+$/.test(method)) {
-      return fail(`method ${JSON.stringify(match.method)} is not an HTTP method; write e.g. "GET" or "POST"`);
-    }
-    return ok((request) => request.method === method);
-  }
-  return fail(`a condition has none of all, any, not, pathRegex or method: ${JSON.stringify(match)}`);
+  return ok(classes);
 }
 
-function compileResponseMatch(match: ResponseMatch, fail: Fail): Compiled<Predicate<number>> {
-  if ('all' in match || 'any' in match) {
-    const parts: Predicate<number>[] = [];
-    for (const part of 'all' in match ? match.all : match.any) {
-      const compiled = compileResponseMatch(part, fail);
-      if (!compiled.ok) return compiled;
-      parts.push(compiled.value);
-    }
-    return ok('all' in match ? (status) => parts.every((p) => p(status)) : (status) => parts.some((p) => p(status)));
+type Fail = (reason: string) => Result<never, InvalidRouteError>;
+type Predicate<T> = (value: T) => boolean;
+type Node = { readonly key: string; readonly value: unknown };
+
+const REQUEST_FORMS = ['all', 'any', 'not', 'pathRegex', 'method'] as const;
+const RESPONSE_FORMS = ['all', 'any', 'not', 'status'] as const;
+
+/**
+ * The one form a condition node takes, e.g. { key: "not", value: {...} }, or what is wrong with it: not an object,
+ * none of the forms, several of them, or nested deeper than MAX_CONDITION_DEPTH.
+ */
+function conditionNode(match: unknown, forms: readonly string[], what: string, depth: number): Node | string {
+  if (depth > MAX_CONDITION_DEPTH) {
+    return `a ${what} is nested more than ${MAX_CONDITION_DEPTH} levels deep; flatten it, e.g. into one all: [...] or any: [...]`;
   }
-  if ('not' in match) {
-    const inner = compileResponseMatch(match.not, fail);
+  const list = `${forms.slice(0, -1).join(', ')} or ${forms[forms.length - 1]}`;
+  if (!isRecord(match)) return `a ${what} is ${describeValue(match)}, not an object with one of ${list}`;
+  const present = forms.filter((form) => match[form] !== undefined);
+  if (present.length === 0) return `a ${what} has none of ${list}: ${describeValue(match)}`;
+  if (present.length > 1) {
+    return `a ${what} has both ${present.join(' and ')}; give each its own ${what} and combine them with all: [...]`;
+  }
+  const key = present[0] as string;
+  return { key, value: match[key] };
+}
+
+/** Compiles the members of all/any, checking that they form a list. */
+function compileParts<T>(node: Node, compile: (part: unknown) => Compiled<Predicate<T>>, fail: Fail): Compiled<Predicate<T>> {
+  if (!Array.isArray(node.value)) return fail(`${node.key} is ${describeValue(node.value)}, not a list of conditions`);
+  const parts: Predicate<T>[] = [];
+  for (const part of node.value as readonly unknown[]) {
+    const compiled = compile(part);
+    if (!compiled.ok) return compiled;
+    parts.push(compiled.value);
+  }
+  return ok(node.key === 'all' ? (value: T) => parts.every((p) => p(value)) : (value: T) => parts.some((p) => p(value)));
+}
+
+function compileRequestMatch(match: unknown, fail: Fail, depth: number): Compiled<Predicate<ProfileRequest>> {
+  const node = conditionNode(match, REQUEST_FORMS, 'condition', depth);
+  if (typeof node === 'string') return fail(node);
+  const { key, value } = node;
+  if (key === 'all' || key === 'any') return compileParts(node, (part) => compileRequestMatch(part, fail, depth + 1), fail);
+  if (key === 'not') {
+    const inner = compileRequestMatch(value, fail, depth + 1);
+    return inner.ok ? ok((request) => !inner.value(request)) : inner;
+  }
+  if (key === 'pathRegex') {
+    if (typeof value !== 'string') return fail(`pathRegex ${describeValue(value)} is not text; write a pattern such as "/books/[0-9]+"`);
+    const regex = compileFullMatchRegex(value);
+    if (!regex.ok) return fail(`pathRegex ${JSON.stringify(value)} ${regex.error.reason}`);
+    return ok((request) => regex.value.test(request.path));
+  }
+  // Checked before upper-casing: "ſ".toUpperCase() is "S", which would turn a non-token into one.
+  if (typeof value !== 'string' || !isHttpToken(value)) {
+    return fail(`method ${describeValue(value)} is not an HTTP method; write e.g. "GET" or "POST"`);
+  }
+  const method = value.toUpperCase();
+  return ok((request) => request.method === method);
+}
+
+function compileResponseMatch(match: unknown, fail: Fail, depth: number): Compiled<Predicate<number>> {
+  const node = conditionNode(match, RESPONSE_FORMS, 'response condition', depth);
+  if (typeof node === 'string') return fail(node);
+  const { key, value } = node;
+  if (key === 'all' || key === 'any') return compileParts(node, (part) => compileResponseMatch(part, fail, depth + 1), fail);
+  if (key === 'not') {
+    const inner = compileResponseMatch(value, fail, depth + 1);
     return inner.ok ? ok((status) => !inner.value(status)) : inner;
   }
-  if ('status' in match) {
-    const { min, max } = match.status;
-    const valid = (code: number) => Number.isInteger(code) && code >= 100 && code <= 599;
-    if (!valid(min) || !valid(max) || min > max) {
-      return fail(`status range ${min}..${max} is not valid; write whole status codes from 100 to 599 with min <= max, e.g. 500..599`);
-    }
-    return ok((status) => status >= min && status <= max);
+  const min = isRecord(value) ? value['min'] : undefined;
+  const max = isRecord(value) ? value['max'] : undefined;
+  const valid = (code: unknown): code is number => isWholeNumber(code) && code >= 100 && code <= 599;
+  if (!valid(min) || !valid(max) || min > max) {
+    return fail(
+      `status range ${describeValue(min)}..${describeValue(max)} is not valid; write whole status codes from 100 to 599 with min <= max, e.g. 500..599`,
+    );
   }
-  return fail(`a response condition has none of all, any, not or status: ${JSON.stringify(match)}`);
+  return ok((status) => status >= min && status <= max);
 }

@@ -3,3 +3,5 @@ export * from './result.js';
 export * from './invalid-input-error.js';
 export * from './subscription.js';
 export * from './random-source.port.js';
+export * from './dns-name.js';
+export * from './http-token.js';

@@ -44,10 +44,30 @@ export function trafficLabelSet(labels: TrafficLabels): Record<string, string> {
   if (labels.authority !== undefined) set['authority'] = labels.authority;
   set['target_addr'] = labels.targetAddr;
   Object.assign(set, tlsLabelSet(labels.direction, labels.tls));
-  for (const [key, value] of Object.entries(labels.destination ?? {})) {
-    set[`dst_${sanitizeLabelName(key)}`] = value;
+  Object.assign(set, destinationLabelSet(labels.destination ?? {}));
+  return set;
+}
+
+/**
+ * Destination labels with a `dst_` prefix. Keys that sanitise to the same name ("a-b", "a.b" and "a_b" all become
+ * `dst_a_b`) would otherwise overwrite one another in whatever order discovery happened to list them, so one series
+ * could flip between values. Instead one key wins regardless of that order: a key that is already a valid label name
+ * ("a_b"), else the lowest key in code-unit order ("a-b" before "a.b"); the other keys are dropped. Suffixing them
+ * ("dst_a_b_2") is not done, as a suffix would depend on which other keys are present and so rename series.
+ */
+function destinationLabelSet(destination: Readonly<Record<string, string>>): Record<string, string> {
+  const set: Record<string, string> = {};
+  const keys = Object.keys(destination).sort((a, b) => precedence(a) - precedence(b) || (a < b ? -1 : a > b ? 1 : 0));
+  for (const key of keys) {
+    const name = `dst_${sanitizeLabelName(key)}`;
+    if (!(name in set)) set[name] = destination[key] as string;
   }
   return set;
+}
+
+/** Valid names first, so a key written exactly as its label keeps its value. */
+function precedence(key: string): number {
+  return labelName.test(key) ? 0 : 1;
 }
 
 /** Accepting (inbound) sides name the client; connecting (outbound) sides name the server. */
