@@ -25,6 +25,8 @@ describe('readProxyConfig', () => {
       detectTimeout: '10s',
       connectTimeout: '1s',
       failFastTimeout: '3s',
+      shutdownGracePeriod: '2m',
+      shutdownEndpoint: 'disabled',
     });
     const config = readProxyConfig({});
     expect(config.upstreams).toEqual([]);
@@ -150,5 +152,43 @@ describe('WEFT_PROXY_UPSTREAMS', () => {
     expect(problems).toEqual([
       'WEFT_PROXY_UPSTREAMS: upstream "books" listens on port 4291, which WEFT_PROXY_ADMIN_ADDR already uses; pick another port',
     ]);
+  });
+});
+
+describe('standalone endpoints and shutdown settings', () => {
+  it('reads services and their addresses from WEFT_PROXY_ENDPOINTS', () => {
+    const config = readProxyConfig({
+      WEFT_PROXY_ENDPOINTS: 'books.shop:7000=127.0.0.1:9001, 127.0.0.1:9002; web.shop.svc.cluster.local:80=[::1]:9100',
+    });
+    expect(config.staticEndpoints.map((s) => [s.authority.kind === 'service' ? s.authority.fqdn : '', s.addresses])).toEqual([
+      ['books.shop.svc.cluster.local', [{ ip: '127.0.0.1', port: 9001 }, { ip: '127.0.0.1', port: 9002 }]],
+      ['web.shop.svc.cluster.local', [{ ip: '::1', port: 9100 }]],
+    ]);
+    expect(describeProxyConfig(config)['endpoints.books.shop.svc.cluster.local:7000']).toBe('127.0.0.1:9001,127.0.0.1:9002');
+  });
+
+  it.each([
+    ['books.shop:7000', /has no "="/],
+    ['books.shop:0=127.0.0.1:9001', /service "books.shop:0"/],
+    ['books.shop:7000=localhost:9001', /address "localhost:9001" of books.shop.svc.cluster.local:7000/],
+    ['a.b:1=127.0.0.1:1;a.b:1=127.0.0.1:2', /listed twice/],
+  ])('refuses WEFT_PROXY_ENDPOINTS=%j naming the bad part', (value, message) => {
+    expect(() => readProxyConfig({ WEFT_PROXY_ENDPOINTS: value })).toThrow(message);
+  });
+
+  it('defaults to a 120 s grace period and no shutdown endpoint', () => {
+    const config = readProxyConfig({});
+    expect(config.shutdownGracePeriodMs).toBe(120_000);
+    expect(config.shutdownEndpointEnabled).toBe(false);
+    expect(config.staticEndpoints).toEqual([]);
+  });
+
+  it('reads the shutdown settings and refuses a non-boolean', () => {
+    const config = readProxyConfig({ WEFT_PROXY_SHUTDOWN_GRACE_PERIOD: '5s', WEFT_PROXY_SHUTDOWN_ENDPOINT_ENABLED: 'true' });
+    expect(config.shutdownGracePeriodMs).toBe(5_000);
+    expect(config.shutdownEndpointEnabled).toBe(true);
+    expect(() => readProxyConfig({ WEFT_PROXY_SHUTDOWN_ENDPOINT_ENABLED: 'yes' })).toThrow(
+      /WEFT_PROXY_SHUTDOWN_ENDPOINT_ENABLED="yes": "yes" is not a boolean/,
+    );
   });
 });

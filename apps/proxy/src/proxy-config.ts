@@ -42,6 +42,18 @@ export interface ProxyConfig {
   readonly connectTimeoutMs: Milliseconds;
   /** How long a connection waits for an endpoint that accepts it before it is closed. */
   readonly failFastTimeoutMs: Milliseconds;
+  /** Standalone mode: endpoints given in the environment instead of by a control plane. */
+  readonly staticEndpoints: readonly StaticService[];
+  /** How long a shutdown lets in-flight requests and connections finish before closing them. */
+  readonly shutdownGracePeriodMs: Milliseconds;
+  /** Whether POST /shutdown on the admin port (from loopback only) may stop the proxy. */
+  readonly shutdownEndpointEnabled: boolean;
+}
+
+/** One service of WEFT_PROXY_ENDPOINTS and its instances. */
+export interface StaticService {
+  readonly authority: Authority;
+  readonly addresses: readonly SocketAddress[];
 }
 
 /** Each setting, its variable and its default; docs/configuration.md lists the same table. */
@@ -58,6 +70,9 @@ export const PROXY_ENV_DEFAULTS = {
   WEFT_PROXY_DETECT_TIMEOUT: '10s',
   WEFT_PROXY_CONNECT_TIMEOUT: '1s',
   WEFT_PROXY_FAIL_FAST_TIMEOUT: '3s',
+  WEFT_PROXY_ENDPOINTS: '',
+  WEFT_PROXY_SHUTDOWN_GRACE_PERIOD: '120s',
+  WEFT_PROXY_SHUTDOWN_ENDPOINT_ENABLED: 'false',
 } as const;
 
 type ProxyEnvVariable = keyof typeof PROXY_ENV_DEFAULTS;
@@ -118,6 +133,9 @@ export function readProxyConfig(env: Env): ProxyConfig {
     detectTimeoutMs: duration('WEFT_PROXY_DETECT_TIMEOUT'),
     connectTimeoutMs: duration('WEFT_PROXY_CONNECT_TIMEOUT'),
     failFastTimeoutMs: duration('WEFT_PROXY_FAIL_FAST_TIMEOUT'),
+    staticEndpoints: read('WEFT_PROXY_ENDPOINTS', readStaticEndpoints, []),
+    shutdownGracePeriodMs: duration('WEFT_PROXY_SHUTDOWN_GRACE_PERIOD'),
+    shutdownEndpointEnabled: read('WEFT_PROXY_SHUTDOWN_ENDPOINT_ENABLED', readBoolean, false),
   };
   problems.push(...listenerClashes(config));
   if (problems.length > 0) throw new ProxyConfigError(problems);
@@ -136,7 +154,12 @@ export function describeProxyConfig(config: ProxyConfig): Record<string, string>
     detectTimeout: formatDuration(config.detectTimeoutMs),
     connectTimeout: formatDuration(config.connectTimeoutMs),
     failFastTimeout: formatDuration(config.failFastTimeoutMs),
+    shutdownGracePeriod: formatDuration(config.shutdownGracePeriodMs),
+    shutdownEndpoint: config.shutdownEndpointEnabled ? 'enabled' : 'disabled',
   };
+  for (const service of config.staticEndpoints) {
+    described[`endpoints.${formatAuthority(service.authority)}`] = service.addresses.map(formatSocketAddress).join(',');
+  }
   for (const upstream of config.upstreams) {
     described[`upstream.${upstream.name}`] = `${formatSocketAddress(upstream.listenAddr)} -> ${formatAuthority(upstream.authority)}`;
   }
@@ -258,4 +281,38 @@ function listenerClashes(config: ProxyConfig): string[] {
     }
   }
   return clashes;
+}
+
+function readBoolean(raw: string): boolean | Problem {
+  const value = raw.trim().toLowerCase();
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0' || value === '') return false;
+  return new Problem(`"${raw}" is not a boolean; write true or false`);
+}
+
+const ENDPOINTS_SYNTAX =
+  'write authority=ip:port,ip:port;authority=..., e.g. "books.shop.svc.cluster.local:7000=127.0.0.1:9001,127.0.0.1:9002"';
+
+/** "books.shop:7000=127.0.0.1:9001,127.0.0.1:9002;web.shop:80=127.0.0.1:9100"; empty names no service. */
+function readStaticEndpoints(raw: string): StaticService[] | Problem {
+  const services: StaticService[] = [];
+  const seen = new Set<string>();
+  for (const entry of raw.split(';').map((part) => part.trim()).filter((part) => part !== '')) {
+    const eq = entry.indexOf('=');
+    if (eq <= 0) return new Problem(`"${entry}" has no "="; ${ENDPOINTS_SYNTAX}`);
+    const authorityText = entry.slice(0, eq).trim();
+    const authority = parseAuthority(authorityText);
+    if (!authority.ok) return new Problem(`service "${authorityText}": ${authority.error.reason}; ${ENDPOINTS_SYNTAX}`);
+    const key = formatAuthority(authority.value);
+    if (seen.has(key)) return new Problem(`service ${key} is listed twice; list all its addresses in one entry`);
+    seen.add(key);
+    const addresses: SocketAddress[] = [];
+    for (const text of splitList(entry.slice(eq + 1))) {
+      const address = parseSocketAddress(text);
+      if (!address.ok) return new Problem(`address "${text}" of ${key}: ${address.error.reason}; addresses are ip:port`);
+      addresses.push(address.value);
+    }
+    services.push({ authority: authority.value, addresses });
+  }
+  return services;
 }
