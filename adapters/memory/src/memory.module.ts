@@ -7,6 +7,7 @@ import {
   DiscoverProfile,
   ProxyMetrics,
   RandomSource,
+  ResolveName,
   TokenValidator,
 } from '@weft/core';
 import { ContainerModule } from 'inversify';
@@ -16,6 +17,7 @@ import { InMemoryDiscoverEndpoints } from './in-memory-discover-endpoints.js';
 import { InMemoryDiscoverInboundPolicy } from './in-memory-discover-inbound-policy.js';
 import { InMemoryDiscoverProfile } from './in-memory-discover-profile.js';
 import { InMemoryProxyMetrics } from './in-memory-proxy-metrics.js';
+import { InMemoryResolveName } from './in-memory-resolve-name.js';
 import { InMemoryTokenValidator } from './in-memory-token-validator.js';
 import { SeededRandom } from './seeded-random.js';
 
@@ -26,20 +28,26 @@ export interface FixedTimeModuleOptions {
   readonly seed?: number;
 }
 
-/** Time that moves only when a test moves it, and repeatable randomness: the Clock and RandomSource of unit tests. */
+/**
+ * Time that moves only when a test moves it, repeatable randomness and host names answered from a table: the Clock,
+ * RandomSource and ResolveName of unit tests, which the system adapter provides for real.
+ */
 export function fixedTimeModule(options: FixedTimeModuleOptions = {}): ContainerModule {
   return new ContainerModule(({ bind }) => {
     bind(FixedClock).toConstantValue(new FixedClock(options.startTimeMs ?? 0));
     bind<Clock>(Clock).toService(FixedClock);
     bind(SeededRandom).toConstantValue(new SeededRandom(options.seed ?? 1));
     bind<RandomSource>(RandomSource).toService(SeededRandom);
+    // Here rather than in memoryModule, which is loaded beside the system adapter's DNS resolver in main.ts.
+    bind(InMemoryResolveName).toSelf().inSingletonScope();
+    bind<ResolveName>(ResolveName).toService(InMemoryResolveName);
   });
 }
 
 /**
  * Binds each discovery, policy, identity and metrics port to its in-memory adapter. The concrete classes
  * are bound too, so a test reaches the driving methods (`setEndpoints`, `issue`, ...) of the very
- * instance the app uses. Clock and RandomSource come from fixedTimeModule or the system adapter.
+ * instance the app uses. Clock, RandomSource and ResolveName come from fixedTimeModule or the system adapter.
  */
 export function memoryModule(): ContainerModule {
   return new ContainerModule(({ bind }) => {

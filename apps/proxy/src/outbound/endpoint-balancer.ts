@@ -1,4 +1,4 @@
-// EndpointBalancer: keeps one target's endpoints current from discovery and picks one per request by P2C over peak-EWMA.
+// EndpointBalancer: one target's endpoints, from discovery or else DNS, and a pick per request by P2C over peak-EWMA.
 import {
   type Authority,
   type Clock,
@@ -7,16 +7,25 @@ import {
   type Endpoint,
   type EndpointUpdate,
   formatSocketAddress,
+  makeEndpoint,
   PeakEwma,
   type PeakEwmaOptions,
   pickP2c,
   type RandomSource,
+  type ResolvedName,
   type SocketAddress,
   type Subscription,
 } from '@weft/core';
+import { NameFallback, type NameFallbackOptions } from './name-fallback.js';
 
-/** `waiting` until discovery's first message; `empty` for a live service with no endpoints. */
-export type BalancerState = 'waiting' | 'ready' | 'empty' | 'does-not-exist';
+/**
+ * - `waiting`: until discovery's first message, or, falling back to DNS, until the name's first answer.
+ * - `ready`: discovery's endpoints; `empty`: a live service with no endpoints (it must not fall back to DNS).
+ * - `does-not-exist`: discovery does not know the target and there is no fallback, or DNS has found no address yet.
+ * - `dns`: discovery does not know the target, so it is balanced over the addresses its name resolves to
+ *   (an IP target: over the IP itself, as Linkerd forwards an unknown IP as it is).
+ */
+export type BalancerState = 'waiting' | 'ready' | 'empty' | 'does-not-exist' | 'dns';
 
 /** One request's use of an endpoint; `finish` feeds the latency back into the endpoint's load. */
 export interface BalancerLease {
@@ -43,9 +52,20 @@ interface Member {
   load(): number;
 }
 
+/**
+ * Without `nameFallback`, a target discovery does not know has no endpoints ('does-not-exist'). With it, such a target
+ * is balanced over the addresses its host name resolves to (port from the target), re-resolved once the answer's TTL
+ * runs out (checked whenever the balancer is used: no timers), keeping the last good addresses while resolution fails;
+ * an IP target goes to the IP itself. As soon as discovery reports the service (`reset` or `add`), its endpoints win
+ * and DNS stops. A service that exists but has no endpoints never falls back.
+ */
 export class EndpointBalancer {
   private readonly members = new Map<string, Member>();
   private current: BalancerState = 'waiting';
+  /** Whose endpoints the members are: discovery's, or the fallback's (after `doesNotExist`, until discovery knows the target). */
+  private source: 'discovery' | 'dns' = 'discovery';
+  private fallback: NameFallback | undefined;
+  private readonly listeners = new Set<() => void>();
   private readonly subscription: Subscription;
 
   constructor(
@@ -55,16 +75,30 @@ export class EndpointBalancer {
     private readonly random: RandomSource,
     private readonly ewmaOptions: PeakEwmaOptions = {},
     private readonly backoff: FailureBackoff = DEFAULT_FAILURE_BACKOFF,
+    private readonly nameFallback?: NameFallbackOptions,
   ) {
     this.subscription = discovery.watch(target, (update) => this.apply(update));
   }
 
   state(): BalancerState {
+    this.fallback?.refreshIfDue();
     return this.current;
   }
 
   endpoints(): readonly Endpoint[] {
+    this.fallback?.refreshIfDue();
     return [...this.members.values()].map((member) => member.endpoint);
+  }
+
+  /**
+   * Calls `listener` after every change of the endpoints or the state, whether discovery or DNS made it, so a caller
+   * waiting for an endpoint can try again at once (DNS answers arrive without any discovery update).
+   */
+  onChange(listener: () => void): Subscription {
+    // A wrapper of its own, so one listener given twice is two subscriptions that close separately.
+    const entry = () => listener();
+    this.listeners.add(entry);
+    return { close: () => this.listeners.delete(entry) };
   }
 
   /**
@@ -73,6 +107,7 @@ export class EndpointBalancer {
    * refusing outright would turn a brief outage of every endpoint into certain failure.
    */
   pick(): BalancerLease | undefined {
+    this.fallback?.refreshIfDue();
     const candidates = [...this.members.values()].filter((member) => member.endpoint.weight > 0);
     const member = pickP2c(candidates, this.random) ?? this.leastRecentlyFailed(candidates);
     if (!member) return undefined;
@@ -101,8 +136,12 @@ export class EndpointBalancer {
     return best;
   }
 
+  /** Stops following discovery and DNS (an answer on its way is dropped); the last endpoints stay. */
   close(): void {
     this.subscription.close();
+    this.fallback?.stop();
+    this.fallback = undefined;
+    this.listeners.clear();
   }
 
   /** A failure skips the endpoint for a backoff that doubles with each consecutive failure; a success clears it. */
@@ -120,23 +159,99 @@ export class EndpointBalancer {
   private apply(update: EndpointUpdate): void {
     switch (update.kind) {
       case 'doesNotExist':
+        // A repeated doesNotExist (a reconnected stream, say) leaves a running fallback as it is.
+        if (this.source === 'dns') return;
         this.members.clear();
-        this.current = 'does-not-exist';
-        return;
-      case 'reset': {
-        const keep = new Set(update.endpoints.map((endpoint) => formatSocketAddress(endpoint.address)));
-        for (const key of this.members.keys()) if (!keep.has(key)) this.members.delete(key);
-        this.upsert(update.endpoints);
+        this.startFallback();
         break;
-      }
+      case 'reset':
+        this.stopFallback();
+        this.replaceMembers(update.endpoints);
+        this.current = this.members.size > 0 ? 'ready' : 'empty';
+        break;
       case 'add':
+        if (this.stopFallback()) this.members.clear();
         this.upsert(update.endpoints);
+        this.current = this.members.size > 0 ? 'ready' : 'empty';
         break;
       case 'remove':
+        // Discovery holds nothing to remove while the target is balanced over DNS.
+        if (this.source === 'dns') return;
         for (const address of update.addresses) this.members.delete(formatSocketAddress(address));
+        this.current = this.members.size > 0 ? 'ready' : 'empty';
         break;
     }
-    this.current = this.members.size > 0 ? 'ready' : 'empty';
+    this.notify();
+  }
+
+  /** After `doesNotExist`: an IP target goes to itself, a name is resolved, or, without a fallback, nothing. */
+  private startFallback(): void {
+    const options = this.nameFallback;
+    if (options === undefined) {
+      this.current = 'does-not-exist';
+      return;
+    }
+    this.source = 'dns';
+    const target = this.target;
+    if (target.kind === 'ip') {
+      this.replaceMembers(this.endpointsAt([target.ip]));
+      this.current = 'dns';
+      return;
+    }
+    this.current = 'waiting';
+    const host = target.kind === 'service' ? target.fqdn : target.host;
+    this.fallback = new NameFallback(host, options, this.clock, {
+      answered: (answer) => this.dnsAnswered(answer),
+      failed: () => this.dnsFailed(),
+    });
+    this.fallback.refreshIfDue();
+  }
+
+  /** Discovery knows the target again: DNS stops. True when the members came from DNS. */
+  private stopFallback(): boolean {
+    this.fallback?.stop();
+    this.fallback = undefined;
+    const wasDns = this.source === 'dns';
+    this.source = 'discovery';
+    return wasDns;
+  }
+
+  private dnsAnswered(answer: ResolvedName): void {
+    const endpoints = this.endpointsAt(answer.addresses);
+    if (endpoints.length === 0) {
+      this.dnsFailed();
+      return;
+    }
+    this.replaceMembers(endpoints);
+    this.current = 'dns';
+    this.notify();
+  }
+
+  /** A failed resolution keeps the last good addresses; with none, the target is as good as unknown. */
+  private dnsFailed(): void {
+    if (this.members.size === 0) this.current = 'does-not-exist';
+    this.notify();
+  }
+
+  /** Endpoints at the target's port on each address; addresses that make no endpoint are skipped. */
+  private endpointsAt(addresses: readonly string[]): Endpoint[] {
+    const endpoints: Endpoint[] = [];
+    for (const ip of addresses) {
+      const made = makeEndpoint({ address: { ip, port: this.target.port } });
+      if (made.ok) endpoints.push(made.value);
+    }
+    return endpoints;
+  }
+
+  private notify(): void {
+    for (const listener of [...this.listeners]) listener();
+  }
+
+  /** Makes `endpoints` the members; addresses already known keep what was learned about them. */
+  private replaceMembers(endpoints: readonly Endpoint[]): void {
+    const keep = new Set(endpoints.map((endpoint) => formatSocketAddress(endpoint.address)));
+    for (const key of this.members.keys()) if (!keep.has(key)) this.members.delete(key);
+    this.upsert(endpoints);
   }
 
   /** New endpoints start at the default RTT; known ones keep their measured load across updates. */
