@@ -10,7 +10,7 @@ import {
   ResolveName,
   TokenValidator,
 } from '@weft/core';
-import { ContainerModule } from 'inversify';
+import { ContainerModule, type Newable } from 'inversify';
 import { FixedClock } from './fixed-clock.js';
 import { InMemoryCertificateAuthority } from './in-memory-certificate-authority.js';
 import { InMemoryDiscoverEndpoints } from './in-memory-discover-endpoints.js';
@@ -44,24 +44,29 @@ export function fixedTimeModule(options: FixedTimeModuleOptions = {}): Container
   });
 }
 
+export interface MemoryModuleOptions {
+  /** Ports another adapter module binds in this container, e.g. ProxyMetrics when Prometheus is loaded too. */
+  readonly omit?: readonly symbol[];
+}
+
 /**
  * Binds each discovery, policy, identity and metrics port to its in-memory adapter. The concrete classes
  * are bound too, so a test reaches the driving methods (`setEndpoints`, `issue`, ...) of the very
  * instance the app uses. Clock, RandomSource and ResolveName come from fixedTimeModule or the system adapter.
  */
-export function memoryModule(): ContainerModule {
+export function memoryModule(options: MemoryModuleOptions = {}): ContainerModule {
+  const omitted = new Set(options.omit ?? []);
   return new ContainerModule(({ bind }) => {
-    bind(InMemoryDiscoverEndpoints).toSelf().inSingletonScope();
-    bind<DiscoverEndpoints>(DiscoverEndpoints).toService(InMemoryDiscoverEndpoints);
-    bind(InMemoryDiscoverProfile).toSelf().inSingletonScope();
-    bind<DiscoverProfile>(DiscoverProfile).toService(InMemoryDiscoverProfile);
-    bind(InMemoryDiscoverInboundPolicy).toSelf().inSingletonScope();
-    bind<DiscoverInboundPolicy>(DiscoverInboundPolicy).toService(InMemoryDiscoverInboundPolicy);
-    bind(InMemoryTokenValidator).toSelf().inSingletonScope();
-    bind<TokenValidator>(TokenValidator).toService(InMemoryTokenValidator);
-    bind(InMemoryCertificateAuthority).toSelf().inSingletonScope();
-    bind<CertificateAuthority>(CertificateAuthority).toService(InMemoryCertificateAuthority);
-    bind(InMemoryProxyMetrics).toSelf().inSingletonScope();
-    bind<ProxyMetrics>(ProxyMetrics).toService(InMemoryProxyMetrics);
+    // The class is always bound, so tests can reach it; the port token only when no other module binds it.
+    const bindPort = (token: symbol, implementation: Newable<object>): void => {
+      bind(implementation).toSelf().inSingletonScope();
+      if (!omitted.has(token)) bind(token).toService(implementation);
+    };
+    bindPort(DiscoverEndpoints, InMemoryDiscoverEndpoints);
+    bindPort(DiscoverProfile, InMemoryDiscoverProfile);
+    bindPort(DiscoverInboundPolicy, InMemoryDiscoverInboundPolicy);
+    bindPort(TokenValidator, InMemoryTokenValidator);
+    bindPort(CertificateAuthority, InMemoryCertificateAuthority);
+    bindPort(ProxyMetrics, InMemoryProxyMetrics);
   });
 }

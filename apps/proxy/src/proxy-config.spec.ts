@@ -27,6 +27,7 @@ describe('readProxyConfig', () => {
       failFastTimeout: '3s',
       shutdownGracePeriod: '2m',
       shutdownEndpoint: 'disabled',
+      tapDenyHeaders: readProxyConfig({}).tapDenyList.toString(),
     });
     const config = readProxyConfig({});
     expect(config.upstreams).toEqual([]);
@@ -190,5 +191,19 @@ describe('standalone endpoints and shutdown settings', () => {
     expect(() => readProxyConfig({ WEFT_PROXY_SHUTDOWN_ENDPOINT_ENABLED: 'yes' })).toThrow(
       /WEFT_PROXY_SHUTDOWN_ENDPOINT_ENABLED="yes": "yes" is not a boolean/,
     );
+  });
+});
+
+describe('tap header deny list', () => {
+  it('always denies credentials and adds the configured headers', () => {
+    const config = readProxyConfig({ WEFT_PROXY_TAP_DENY_HEADERS: 'x-api-key,*session*' });
+    for (const name of ['authorization', 'cookie', 'x-auth-token', 'x-api-key', 'x-session-id']) {
+      expect(config.tapDenyList.denies(name)).toBe(true);
+    }
+    expect(config.tapDenyList.denies('content-type')).toBe(false);
+  });
+
+  it('names a bad entry', () => {
+    expect(() => readProxyConfig({ WEFT_PROXY_TAP_DENY_HEADERS: 'bad header' })).toThrow(/^.*WEFT_PROXY_TAP_DENY_HEADERS="bad header"/s);
   });
 });

@@ -9,7 +9,9 @@ import {
   parseDuration,
   parseSocketAddress,
   type SocketAddress,
+  unwrap,
 } from '@weft/core';
+import { parseTapDenyHeaders, type TapHeaderDenyList } from './tap/tap-header-deny-list.js';
 
 /** A named upstream service of local mode: the app connects to 127.0.0.1:<listen port> to reach `authority`. */
 export interface UpstreamConfig {
@@ -48,6 +50,8 @@ export interface ProxyConfig {
   readonly shutdownGracePeriodMs: Milliseconds;
   /** Whether POST /shutdown on the admin port (from loopback only) may stop the proxy. */
   readonly shutdownEndpointEnabled: boolean;
+  /** Headers the tap never shows: the defaults (credentials, cookies, *token*, *secret*) plus these. */
+  readonly tapDenyList: TapHeaderDenyList;
 }
 
 /** One service of WEFT_PROXY_ENDPOINTS and its instances. */
@@ -73,6 +77,7 @@ export const PROXY_ENV_DEFAULTS = {
   WEFT_PROXY_ENDPOINTS: '',
   WEFT_PROXY_SHUTDOWN_GRACE_PERIOD: '120s',
   WEFT_PROXY_SHUTDOWN_ENDPOINT_ENABLED: 'false',
+  WEFT_PROXY_TAP_DENY_HEADERS: '',
 } as const;
 
 type ProxyEnvVariable = keyof typeof PROXY_ENV_DEFAULTS;
@@ -136,6 +141,7 @@ export function readProxyConfig(env: Env): ProxyConfig {
     staticEndpoints: read('WEFT_PROXY_ENDPOINTS', readStaticEndpoints, []),
     shutdownGracePeriodMs: duration('WEFT_PROXY_SHUTDOWN_GRACE_PERIOD'),
     shutdownEndpointEnabled: read('WEFT_PROXY_SHUTDOWN_ENDPOINT_ENABLED', readBoolean, false),
+    tapDenyList: read('WEFT_PROXY_TAP_DENY_HEADERS', readTapDenyList, DEFAULT_TAP_DENY_LIST),
   };
   problems.push(...listenerClashes(config));
   if (problems.length > 0) throw new ProxyConfigError(problems);
@@ -156,6 +162,7 @@ export function describeProxyConfig(config: ProxyConfig): Record<string, string>
     failFastTimeout: formatDuration(config.failFastTimeoutMs),
     shutdownGracePeriod: formatDuration(config.shutdownGracePeriodMs),
     shutdownEndpoint: config.shutdownEndpointEnabled ? 'enabled' : 'disabled',
+    tapDenyHeaders: config.tapDenyList.toString(),
   };
   for (const service of config.staticEndpoints) {
     described[`endpoints.${formatAuthority(service.authority)}`] = service.addresses.map(formatSocketAddress).join(',');
@@ -316,3 +323,11 @@ function readStaticEndpoints(raw: string): StaticService[] | Problem {
   }
   return services;
 }
+
+const DEFAULT_TAP_DENY_LIST = unwrap(parseTapDenyHeaders(''));
+
+function readTapDenyList(raw: string): TapHeaderDenyList | Problem {
+  const parsed = parseTapDenyHeaders(raw);
+  return parsed.ok ? parsed.value : new Problem(parsed.error.reason);
+}
+

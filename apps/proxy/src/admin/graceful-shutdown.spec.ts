@@ -281,3 +281,19 @@ describe('GracefulShutdown', () => {
     expect(summary.elapsedMs).toBeLessThan(2_000);
   });
 });
+
+describe('GracefulShutdown.finished', () => {
+  it('resolves with the summary of a shutdown started by anyone', async () => {
+    const readiness = new Readiness([]);
+    const shutdown = new GracefulShutdown({ gracePeriodMs: 1_000, readiness, clock: { now: () => 0 } });
+    let settled = false;
+    void shutdown.finished.then(() => {
+      settled = true;
+    });
+    await Promise.resolve();
+    expect(settled).toBe(false);
+    const started = await shutdown.begin('SIGTERM');
+    await expect(shutdown.finished).resolves.toBe(started);
+    expect(started.reason).toBe('SIGTERM');
+  });
+});

@@ -61,6 +61,11 @@ export class GracefulShutdown {
   private readonly steps = new Set<DrainStep>();
   private readonly timers: ShutdownTimers;
   private run: ShutdownRun | undefined;
+  private announceFinished: (summary: ShutdownSummary) => void = () => undefined;
+  /** Resolves with the summary of the shutdown, whoever started it (a signal, /shutdown, or code). */
+  readonly finished: Promise<ShutdownSummary> = new Promise((resolve) => {
+    this.announceFinished = resolve;
+  });
 
   constructor(private readonly options: GracefulShutdownOptions) {
     if (!(options.gracePeriodMs >= 0 && Number.isFinite(options.gracePeriodMs))) {
@@ -97,6 +102,7 @@ export class GracefulShutdown {
       this.run = new ShutdownRun(reason, this.options, this.timers);
       for (const step of this.steps) this.run.add(step);
       this.run.settleIfIdle();
+      void this.run.summary.then(this.announceFinished);
     }
     return this.run.summary;
   }

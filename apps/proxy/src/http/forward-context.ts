@@ -1,18 +1,21 @@
 // What every forwarded request shares: ports, pools, targets and the options of one HTTP/1 proxy.
 import type {
   Authority,
+  CompiledProfileRoute,
   Endpoint,
   ProxyMetrics,
   RandomSource,
+  RecordedResponse,
   SocketAddress,
   TlsStatus,
   TrafficDirection,
   TrafficLabels,
 } from '@weft/core';
-import { formatSocketAddress } from '@weft/core';
+import { classifyResponse, formatSocketAddress } from '@weft/core';
 import type { BalancerLease } from '../outbound/endpoint-balancer.js';
 import type { OutboundTarget } from './outbound-target.js';
 import type { OutboundTargets } from './outbound-targets.js';
+import type { ProxyErrorStatus } from './proxy-error.js';
 import type { UpstreamPools } from './upstream-pools.js';
 
 export interface ForwardOptions {
@@ -39,6 +42,9 @@ export interface ForwardContext {
   readonly directLabels: Map<string, TrafficLabels>;
 }
 
+/** What choosing an endpoint needs of a context; the HTTP/2 path shares it without HTTP/1's pools. */
+export type EndpointChoiceContext = Pick<ForwardContext, 'direction' | 'random' | 'targets' | 'tls' | 'directLabels'>;
+
 /** Direct destinations remembered with their labels; the cache is dropped whole when it fills. */
 const MAX_DIRECT_LABELS = 1_024;
 
@@ -64,7 +70,7 @@ export type NoEndpoint = { readonly wait: true } | { readonly wait: false; reado
 
 /** The traffic labels of an attempt; the authority only ever comes from discovery. */
 export function trafficLabelsFor(
-  context: ForwardContext,
+  context: EndpointChoiceContext,
   address: SocketAddress,
   authority: string | undefined,
   endpoint: Endpoint | undefined,
@@ -77,7 +83,7 @@ export function trafficLabelsFor(
 }
 
 /** Picks the endpoint of the next attempt, or says whether to wait (discovery pending, all endpoints backing off). */
-export function chooseEndpoint(context: ForwardContext, destination: Http1Destination): ChosenEndpoint | NoEndpoint {
+export function chooseEndpoint(context: EndpointChoiceContext, destination: Http1Destination): ChosenEndpoint | NoEndpoint {
   if (destination.kind === 'direct') {
     const key = `${formatSocketAddress(destination.address)}|${destination.authority ?? ''}`;
     let labels = context.directLabels.get(key);
@@ -100,4 +106,52 @@ export function chooseEndpoint(context: ForwardContext, destination: Http1Destin
   // Labels name the logical authority (the one the application asked for) and the concrete endpoint.
   const labels = logical.labelsFor(lease.endpoint, () => trafficLabelsFor(context, lease.endpoint.address, logical.canonical, lease.endpoint));
   return { address: lease.endpoint.address, labels, lease };
+}
+
+/** A destination, or the synthetic error that answers a request nobody can route. */
+export type ResolvedDestination = Http1Destination | { readonly status: ProxyErrorStatus; readonly reason: string };
+
+/**
+ * Outbound routing of one request: the listener's fixed target, else the authority the request names (`host`: a Host
+ * header or an HTTP/2 :authority), balanced when discovery knows it, else the original destination.
+ */
+export function resolveOutboundDestination(
+  targets: OutboundTargets,
+  connection: { readonly target?: Authority; readonly originalDst?: SocketAddress } | undefined,
+  host: string | undefined,
+): ResolvedDestination {
+  const originalDst = connection?.originalDst;
+  const authority = connection?.target ?? (host === undefined ? undefined : targets.parseHost(host, originalDst?.port ?? 80));
+  if (authority === undefined) {
+    if (originalDst !== undefined) return { kind: 'direct', address: originalDst, authority: undefined };
+    return { status: 400, reason: 'the request names no destination this proxy can route (Host header)' };
+  }
+  const logical = targets.get(authority);
+  if (logical.balancer.state() === 'does-not-exist') {
+    if (originalDst !== undefined) return { kind: 'direct', address: originalDst, authority: undefined };
+    return { status: 503, reason: `no service ${logical.canonical} is known to discovery` };
+  }
+  return { kind: 'balanced', logical, fallback: originalDst };
+}
+
+/** The metrics record of a response: errors fail, then the route's response class, then gRPC status, then 5xx. */
+export function recordedResponse(
+  route: CompiledProfileRoute | undefined,
+  outcome: { readonly status: number | undefined; readonly grpcStatus: number | undefined; readonly error: string | undefined },
+  latencyMs: number,
+): RecordedResponse {
+  const { status, grpcStatus, error } = outcome;
+  const routeSaysFailure = status === undefined ? undefined : route?.responseClasses.find((c) => c.matches(status))?.isFailure;
+  const classification = classifyResponse({
+    ...(status === undefined ? {} : { httpStatus: status }),
+    ...(grpcStatus === undefined ? {} : { grpcStatus }),
+    ...(error === undefined ? {} : { error }),
+    ...(routeSaysFailure === undefined ? {} : { routeSaysFailure }),
+  });
+  return {
+    classification,
+    latencyMs,
+    ...(status === undefined ? {} : { statusCode: status }),
+    ...(grpcStatus === undefined ? {} : { grpcStatus }),
+  };
 }

@@ -75,7 +75,7 @@ export function hasToken(value: string, token: string): boolean {
 }
 
 /** The header names listed in every Connection header, lower-cased; undefined when there is none. */
-function connectionTokens(rawHeaders: readonly string[]): Set<string> | undefined {
+export function connectionTokens(rawHeaders: readonly string[]): Set<string> | undefined {
   let tokens: Set<string> | undefined;
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     if ((rawHeaders[i] as string).toLowerCase() !== 'connection') continue;

@@ -11,11 +11,11 @@ import {
 } from '@weft/core';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { chooseEndpoint, type ForwardContext, type ForwardOptions, type Http1Destination } from './forward-context.js';
+import { chooseEndpoint, type ForwardContext, type ForwardOptions, resolveOutboundDestination, type ResolvedDestination } from './forward-context.js';
 import { createHardenedHttp1Server, DEFAULT_HTTP1_SERVER_LIMITS, type Http1ServerLimits, rejectUnsafeFraming } from './hardened-http1-server.js';
 import type { BalancerFactory } from './outbound-target.js';
 import { OutboundTargets } from './outbound-targets.js';
-import { type ProxyErrorStatus, sendProxyError, writeRawProxyError } from './proxy-error.js';
+import { sendProxyError, writeRawProxyError } from './proxy-error.js';
 import { ProxyExchange } from './proxy-exchange.js';
 import { openTunnel } from './tunnel.js';
 import { DEFAULT_UPSTREAM_POOL_OPTIONS, type UpstreamPoolOptions, UpstreamPools } from './upstream-pools.js';
@@ -64,8 +64,8 @@ export const DEFAULT_HTTP1_PROXY_OPTIONS: Http1ProxyOptions = {
 };
 
 const SWEEP_EVERY_MS = 10_000;
-
-type Resolved = Http1Destination | { readonly status: ProxyErrorStatus; readonly reason: string };
+/** How often a drain closes connections that became idle. */
+const DRAIN_POLL_MS = 25;
 
 export class Http1Proxy {
   private readonly server: Server;
@@ -75,6 +75,7 @@ export class Http1Proxy {
   private readonly pools: UpstreamPools;
   private readonly connectionInfo = new WeakMap<Socket, Http1ConnectionInfo>();
   private readonly sockets = new Set<Socket>();
+  private draining = false;
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
@@ -128,6 +129,18 @@ export class Http1Proxy {
     return this.sockets.size;
   }
 
+  /**
+   * Stops gracefully: from now on every response carries `Connection: close`, idle keep-alive connections
+   * are closed at once and busy ones as soon as their exchange ends; resolves when no client connection is left.
+   */
+  async drain(): Promise<void> {
+    this.draining = true;
+    while (this.sockets.size > 0) {
+      this.server.closeIdleConnections();
+      await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
+    }
+  }
+
   /** Closes every client connection and upstream pool, and stops watching discovery. */
   async close(): Promise<void> {
     clearInterval(this.sweeper);
@@ -139,6 +152,7 @@ export class Http1Proxy {
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    if (this.draining) res.shouldKeepAlive = false;
     if (rejectUnsafeFraming(req, res, this.options.limits)) return;
     const destination = this.resolve(req, req.method === 'CONNECT');
     if ('status' in destination) {
@@ -176,27 +190,13 @@ export class Http1Proxy {
    * Inbound: the local app. Outbound: the listener's fixed target, else the Host header's authority (CONNECT: the
    * original destination, never its request target), balanced when discovery knows it, else the original destination.
    */
-  private resolve(req: IncomingMessage, isConnect: boolean): Resolved {
+  private resolve(req: IncomingMessage, isConnect: boolean): ResolvedDestination {
     const connection = this.connectionInfo.get(req.socket);
     if (this.role.direction === 'inbound') {
       const target = connection?.target;
       return { kind: 'direct', address: this.role.localApp, authority: target === undefined ? undefined : formatAuthority(target) };
     }
-    const targets = this.targets as OutboundTargets;
-    const originalDst = connection?.originalDst;
-    const host = req.headers.host;
-    const authority =
-      connection?.target ?? (isConnect || host === undefined ? undefined : targets.parseHost(host, originalDst?.port ?? 80));
-    if (authority === undefined) {
-      if (originalDst !== undefined) return { kind: 'direct', address: originalDst, authority: undefined };
-      return { status: 400, reason: 'the request names no destination this proxy can route (Host header)' };
-    }
-    const logical = targets.get(authority);
-    if (logical.balancer.state() === 'does-not-exist') {
-      if (originalDst !== undefined) return { kind: 'direct', address: originalDst, authority: undefined };
-      return { status: 503, reason: `no service ${logical.canonical} is known to discovery` };
-    }
-    return { kind: 'balanced', logical, fallback: originalDst };
+    return resolveOutboundDestination(this.targets as OutboundTargets, connection, isConnect ? undefined : req.headers.host);
   }
 
   private sweep(): void {

@@ -63,6 +63,6 @@ export function writeRawProxyError(socket: Socket, status: ProxyErrorStatus, rea
 }
 
 /** Keeps a reason printable on one header line. */
-function headerSafe(reason: string): string {
+export function headerSafe(reason: string): string {
   return reason.replace(/[^\x20-\x7e]/g, '?').slice(0, 256);
 }

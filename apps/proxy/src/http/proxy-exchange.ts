@@ -1,6 +1,5 @@
 // ProxyExchange: one forwarded HTTP/1 request: route, body, attempts with retries and timeouts, streamed response, metrics.
 import {
-  classifyResponse,
   type CompiledProfileRoute,
   formatSocketAddress,
   isFailureResponse,
@@ -12,7 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { PassThrough, type Readable } from 'node:stream';
 import { AttemptHandler } from './attempt-handler.js';
-import { chooseEndpoint, type ForwardContext, type Http1Destination } from './forward-context.js';
+import { chooseEndpoint, type ForwardContext, type Http1Destination, recordedResponse } from './forward-context.js';
 import { forwardRequestHeaders, forwardResponseHeaders, rawHeaderValue } from './hop-by-hop-headers.js';
 import type { OutboundTarget } from './outbound-target.js';
 import { grpcStatusOf, isGrpcContentType, type ProxyErrorStatus, sendProxyError } from './proxy-error.js';
@@ -343,39 +342,16 @@ export class ProxyExchange {
   private recordAttempt(handler: AttemptHandler, error: string | undefined): void {
     if (handler.recorded) return;
     handler.recorded = true;
-    const status = handler.status;
-    const routeSaysFailure = status === undefined ? undefined : this.route?.responseClasses.find((c) => c.matches(status))?.isFailure;
-    const classification = classifyResponse({
-      ...(status === undefined ? {} : { httpStatus: status }),
-      ...(handler.grpcStatus === undefined ? {} : { grpcStatus: handler.grpcStatus }),
-      ...(error === undefined ? {} : { error }),
-      ...(routeSaysFailure === undefined ? {} : { routeSaysFailure }),
-    });
     const latencyMs = (handler.headAt > 0 ? handler.headAt : performance.now()) - handler.startedAt;
-    this.context.metrics.responseEnded(handler.endpoint.labels, {
-      classification,
-      latencyMs,
-      ...(status === undefined ? {} : { statusCode: status }),
-      ...(handler.grpcStatus === undefined ? {} : { grpcStatus: handler.grpcStatus }),
-    });
+    const outcome = { status: handler.status, grpcStatus: handler.grpcStatus, error };
+    this.context.metrics.responseEnded(handler.endpoint.labels, recordedResponse(this.route, outcome, latencyMs));
   }
 
   private recordRoute(status: number | undefined, grpcStatus: number | undefined, error: string | undefined): void {
     if (this.routeLabels === undefined || this.routeRecorded) return;
     this.routeRecorded = true;
-    const routeSaysFailure = status === undefined ? undefined : this.route?.responseClasses.find((c) => c.matches(status))?.isFailure;
-    const classification = classifyResponse({
-      ...(status === undefined ? {} : { httpStatus: status }),
-      ...(grpcStatus === undefined ? {} : { grpcStatus }),
-      ...(error === undefined ? {} : { error }),
-      ...(routeSaysFailure === undefined ? {} : { routeSaysFailure }),
-    });
-    this.context.metrics.routeResponseEnded(this.routeLabels, {
-      classification,
-      latencyMs: performance.now() - this.startedAt,
-      ...(status === undefined ? {} : { statusCode: status }),
-      ...(grpcStatus === undefined ? {} : { grpcStatus }),
-    });
+    const outcome = { status, grpcStatus, error };
+    this.context.metrics.routeResponseEnded(this.routeLabels, recordedResponse(this.route, outcome, performance.now() - this.startedAt));
   }
 
   private clearTimers(): void {

@@ -1,0 +1,112 @@
+import { InMemoryDiscoverEndpoints, memoryModule } from '@weft/adapter-memory';
+import { prometheusModule } from '@weft/adapter-prometheus';
+import { systemModule } from '@weft/adapter-system';
+import { ProxyMetrics, type SocketAddress } from '@weft/core';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { readProxyConfig } from './proxy-config.js';
+import { createProxyContainer } from './proxy-container.js';
+import { type RunningProxy, startProxy } from './proxy-runtime.js';
+import type { TransportEvent } from './transport/transport-log.js';
+
+const anyPort: SocketAddress = { ip: '127.0.0.1', port: 0 };
+
+async function serve(name: string): Promise<{ server: Server; address: SocketAddress }> {
+  const server = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain', 'x-served-by': name }).end(`${name} ${req.method} ${req.url}`);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, address: { ip: '127.0.0.1', port: (server.address() as AddressInfo).port } };
+}
+
+function get(address: SocketAddress, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: address.ip, port: address.port, path, headers, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('the proxy as main.ts runs it', () => {
+  const servers: Server[] = [];
+  let proxy: RunningProxy | undefined;
+
+  afterEach(async () => {
+    await proxy?.stop();
+    proxy = undefined;
+    await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
+  });
+
+  async function startWith(backend: SocketAddress, app: SocketAddress): Promise<{ proxy: RunningProxy; events: TransportEvent[] }> {
+    const base = readProxyConfig({
+      WEFT_PROXY_UPSTREAMS: 'books=books.shop.svc.cluster.local:7000@4301',
+      WEFT_PROXY_ENDPOINTS: `books.shop:7000=${backend.ip}:${backend.port}`,
+      WEFT_PROXY_SHUTDOWN_GRACE_PERIOD: '2s',
+    });
+    const config = {
+      ...base,
+      outboundAddr: anyPort,
+      inboundAddr: anyPort,
+      tapAddr: anyPort,
+      adminAddr: anyPort,
+      inboundAppAddr: app,
+      upstreams: base.upstreams.map((upstream) => ({ ...upstream, listenAddr: anyPort })),
+    };
+    const container = createProxyContainer([systemModule(), memoryModule({ omit: [ProxyMetrics] }), prometheusModule({ version: 'test' })]);
+    const events: TransportEvent[] = [];
+    const running = await startProxy({ config, container, log: (event) => events.push(event), staticDiscovery: container.get(InMemoryDiscoverEndpoints) });
+    return { proxy: running, events };
+  }
+
+  it('carries requests to a standalone upstream and to the local app, and counts them on /metrics', async () => {
+    const backend = await serve('books');
+    const app = await serve('app');
+    servers.push(backend.server, app.server);
+    ({ proxy } = await startWith(backend.address, app.address));
+    const upstream = proxy.upstreams.get('books')?.address;
+    if (!upstream) throw new Error('no books listener');
+
+    const viaUpstream = await get(upstream, '/books/1');
+    expect(viaUpstream).toMatchObject({ status: 200, body: 'books GET /books/1' });
+    const viaInbound = await get(proxy.inbound.address, '/hello', { 'weft-client-id': 'forged' });
+    expect(viaInbound).toMatchObject({ status: 200, body: 'app GET /hello' });
+
+    const admin = `http://127.0.0.1:${proxy.admin.address.port}`;
+    expect((await fetch(`${admin}/ready`)).status).toBe(200);
+    const metrics = await (await fetch(`${admin}/metrics`)).text();
+    expect(metrics).toMatch(/^request_total\{[^}]*direction="outbound"[^}]*authority="books\.shop\.svc\.cluster\.local:7000"[^}]*\} 1$/m);
+    expect(metrics).toMatch(/^request_total\{[^}]*direction="inbound"[^}]*\} 1$/m);
+    expect(metrics).toMatch(/^response_total\{[^}]*classification="success"[^}]*status_code="200"[^}]*\} 1$/m);
+    expect(metrics).toMatch(/^tcp_open_total\{[^}]*direction="inbound"[^}]*\} 1$/m);
+  });
+
+  it('answers 502 naming the connect error when the only endpoint refuses connections', async () => {
+    const app = await serve('app');
+    servers.push(app.server);
+    const nothing: SocketAddress = { ip: '127.0.0.1', port: 1 };
+    ({ proxy } = await startWith(nothing, app.address));
+    const upstream = proxy.upstreams.get('books')?.address;
+    if (!upstream) throw new Error('no books listener');
+    const response = await get(upstream, '/books/1');
+    expect(response.status).toBe(502);
+    expect(String(response.headers['weft-proxy-error'])).toMatch(/connect/i);
+  });
+
+  it('drains on shutdown: not ready at once, then listeners closed', async () => {
+    const backend = await serve('books');
+    const app = await serve('app');
+    servers.push(backend.server, app.server);
+    ({ proxy } = await startWith(backend.address, app.address));
+    const inbound = proxy.inbound.address;
+    const summary = await proxy.shutdown.begin('SIGTERM');
+    expect(summary.outcome).toBe('drained');
+    expect(proxy.readiness.isReady()).toBe(false);
+    await expect(get(inbound, '/')).rejects.toThrow(/ECONNREFUSED/);
+  });
+});

@@ -1,0 +1,167 @@
+// startProxy: builds the running proxy from its configuration and container: listeners, HTTP paths, admin and shutdown.
+import { PrometheusProxyMetrics } from '@weft/adapter-prometheus';
+import { Clock, DiscoverEndpoints, DiscoverProfile, makeEndpoint, ProxyMetrics, RandomSource } from '@weft/core';
+import type { InMemoryDiscoverEndpoints } from '@weft/adapter-memory';
+import type { Container } from 'inversify';
+import {
+  GracefulShutdown,
+  type ProxyAdminServer,
+  READINESS_CONDITIONS,
+  Readiness,
+  type ShutdownSummary,
+  startProxyAdminServer,
+} from './admin/index.js';
+import { Http1Proxy } from './http/index.js';
+import { type ProxyTapServer, startTapServer, TapHub } from './tap/index.js';
+import type { EndpointBalancer } from './outbound/endpoint-balancer.js';
+import type { ProxyConfig, StaticService } from './proxy-config.js';
+import { EndpointBalancerFactory } from './proxy.module.js';
+import { listenInbound } from './tcp/listen-inbound.js';
+import { listenUpstream, type RunningListener } from './tcp/listen-upstream.js';
+import type { DetectedConnection } from './transport/connection-detector.js';
+import type { TransportLog } from './transport/transport-log.js';
+
+export interface RunningProxy {
+  readonly admin: ProxyAdminServer;
+  readonly tap: ProxyTapServer;
+  readonly tapHub: TapHub;
+  readonly inbound: RunningListener;
+  /** The loopback listener of each local-mode upstream, by name. */
+  readonly upstreams: ReadonlyMap<string, RunningListener>;
+  readonly readiness: Readiness;
+  readonly shutdown: GracefulShutdown;
+  /** Drains and stops everything; resolves with what the drain did. */
+  stop(): Promise<ShutdownSummary>;
+}
+
+export interface StartProxyOptions {
+  readonly config: ProxyConfig;
+  readonly container: Container;
+  readonly log: TransportLog;
+  /** Seeds the in-memory discovery of standalone mode with WEFT_PROXY_ENDPOINTS. */
+  readonly staticDiscovery?: InMemoryDiscoverEndpoints;
+}
+
+/** Starts every listener; the proxy is ready once all of them are bound. */
+export async function startProxy(options: StartProxyOptions): Promise<RunningProxy> {
+  const { config, container, log } = options;
+  if (options.staticDiscovery) seedStaticEndpoints(options.staticDiscovery, config.staticEndpoints);
+
+  const clock = container.get<Clock>(Clock);
+  const metrics = container.get<ProxyMetrics>(ProxyMetrics);
+  const discovery = container.get<DiscoverEndpoints>(DiscoverEndpoints);
+  const balancers = container.get<EndpointBalancerFactory>(EndpointBalancerFactory);
+  const deps = { metrics, clock, random: container.get<RandomSource>(RandomSource) };
+  const outboundHttp = new Http1Proxy(
+    { direction: 'outbound', balancers, profiles: container.get<DiscoverProfile>(DiscoverProfile) },
+    deps,
+    { failFastMs: config.failFastTimeoutMs },
+  );
+  // Inbound has one endpoint, the app: waiting long for it only delays the error the client will get.
+  const inboundHttp = new Http1Proxy({ direction: 'inbound', localApp: config.inboundAppAddr }, deps, {
+    failFastMs: Math.min(config.failFastTimeoutMs, 1_000),
+  });
+  const tapHub = new TapHub({
+    denyList: config.tapDenyList,
+    onObserverError: (error) => log({ event: 'tap-observer-failed', message: String(error) }),
+  });
+  const tap = await startTapServer({ address: config.tapAddr, hub: tapHub });
+
+  const readiness = new Readiness([READINESS_CONDITIONS.listeners]);
+  const shutdown = new GracefulShutdown({ gracePeriodMs: config.shutdownGracePeriodMs, readiness, clock });
+  const admin = await startProxyAdminServer({
+    address: config.adminAddr,
+    readiness,
+    metrics: metricsRenderer(container),
+    shutdownEndpoint: { enabled: config.shutdownEndpointEnabled, onShutdown: () => void shutdown.begin('admin') },
+    log: (event) => log({ ...event, message: event.event }),
+  });
+
+  const upstreamBalancers: EndpointBalancer[] = [];
+  const upstreams = new Map<string, RunningListener>();
+  for (const upstream of config.upstreams) {
+    const balancer = balancers(upstream.authority);
+    upstreamBalancers.push(balancer);
+    const running = await listenUpstream({
+      upstream,
+      settings: config,
+      balancer,
+      discovery,
+      metrics,
+      handlers: {
+        http1: (detected: DetectedConnection) =>
+          outboundHttp.handleHttp1Connection(detected.socket, Buffer.alloc(0), { target: upstream.authority }),
+      },
+      log,
+    });
+    upstreams.set(upstream.name, running);
+  }
+  const inbound = await listenInbound({
+    address: config.inboundAddr,
+    appAddr: config.inboundAppAddr,
+    settings: config,
+    metrics,
+    handlers: { http1: (detected: DetectedConnection) => inboundHttp.handleHttp1Connection(detected.socket, Buffer.alloc(0)) },
+    log,
+  });
+
+  const listeners = [inbound, ...upstreams.values()];
+  shutdown.register({
+    name: 'listeners',
+    drain: async () => {
+      await Promise.all(listeners.map((listener) => listener.close(config.shutdownGracePeriodMs)));
+    },
+    forceClose: () => {
+      for (const listener of listeners) void listener.close(0);
+    },
+  });
+  shutdown.register({
+    name: 'http1',
+    drain: async () => {
+      await Promise.all([outboundHttp.drain(), inboundHttp.drain()]);
+    },
+    forceClose: () => {
+      void outboundHttp.close();
+      void inboundHttp.close();
+    },
+  });
+  readiness.markMet(READINESS_CONDITIONS.listeners);
+
+  return {
+    admin,
+    tap,
+    tapHub,
+    inbound,
+    upstreams,
+    readiness,
+    shutdown,
+    stop: async () => {
+      const summary = await shutdown.begin('admin');
+      await Promise.all([outboundHttp.close(), inboundHttp.close()]);
+      for (const balancer of upstreamBalancers) balancer.close();
+      await tap.close();
+      await admin.close();
+      return summary;
+    },
+  };
+}
+
+/** Serves /metrics from the Prometheus adapter when it backs the ProxyMetrics port. */
+function metricsRenderer(container: Container): () => Promise<{ contentType: string; body: string }> {
+  const prometheus = container.isBound(PrometheusProxyMetrics) ? container.get(PrometheusProxyMetrics) : undefined;
+  return async () =>
+    prometheus
+      ? { contentType: prometheus.contentType, body: await prometheus.metricsText() }
+      : { contentType: 'text/plain; charset=utf-8', body: '# metrics are not exported by this composition\n' };
+}
+
+function seedStaticEndpoints(discovery: InMemoryDiscoverEndpoints, services: readonly StaticService[]): void {
+  for (const service of services) {
+    const endpoints = service.addresses.map((address) => {
+      const endpoint = makeEndpoint({ address });
+      if (!endpoint.ok) throw endpoint.error;
+      return endpoint.value;
+    });
+    discovery.setEndpoints(service.authority, endpoints);
+  }
+}
