@@ -3,7 +3,7 @@ import { prometheusModule } from '@weft/adapter-prometheus';
 import { systemModule } from '@weft/adapter-system';
 import { ProxyMetrics, type SocketAddress } from '@weft/core';
 import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readProxyConfig } from './proxy-config.js';
 import { createProxyContainer } from './proxy-container.js';
@@ -84,6 +84,22 @@ describe('the proxy as main.ts runs it', () => {
     expect(metrics).toMatch(/^request_total\{[^}]*direction="inbound"[^}]*\} 1$/m);
     expect(metrics).toMatch(/^response_total\{[^}]*classification="success"[^}]*status_code="200"[^}]*\} 1$/m);
     expect(metrics).toMatch(/^tcp_open_total\{[^}]*direction="inbound"[^}]*\} 1$/m);
+  });
+
+  it('routes HTTP on the outbound listener by Host, and refuses what it cannot route', async () => {
+    const backend = await serve('books');
+    const app = await serve('app');
+    servers.push(backend.server, app.server);
+    ({ proxy } = await startWith(backend.address, app.address));
+    const viaOutbound = await get(proxy.outbound.address, '/books/2', { host: 'books.shop.svc.cluster.local:7000' });
+    expect(viaOutbound).toMatchObject({ status: 200, body: 'books GET /books/2' });
+
+    const refused = await new Promise<string>((resolve) => {
+      const socket = connect(proxy?.outbound.address.port ?? 0, '127.0.0.1', () => socket.write('\x00\x01 binary hello, no HTTP here\r\n'));
+      socket.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+      socket.on('close', () => resolve('closed'));
+    });
+    expect(['ECONNRESET', 'closed']).toContain(refused);
   });
 
   it('answers 502 naming the connect error when the only endpoint refuses connections', async () => {

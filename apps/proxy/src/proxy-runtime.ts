@@ -17,6 +17,7 @@ import type { EndpointBalancer } from './outbound/endpoint-balancer.js';
 import type { ProxyConfig, StaticService } from './proxy-config.js';
 import { EndpointBalancerFactory } from './proxy.module.js';
 import { listenInbound } from './tcp/listen-inbound.js';
+import { listenOutbound } from './tcp/listen-outbound.js';
 import { listenUpstream, type RunningListener } from './tcp/listen-upstream.js';
 import type { DetectedConnection } from './transport/connection-detector.js';
 import type { TransportLog } from './transport/transport-log.js';
@@ -26,6 +27,8 @@ export interface RunningProxy {
   readonly tap: ProxyTapServer;
   readonly tapHub: TapHub;
   readonly inbound: RunningListener;
+  /** The transparent outbound listener; HTTP is routed by its Host. */
+  readonly outbound: RunningListener;
   /** The loopback listener of each local-mode upstream, by name. */
   readonly upstreams: ReadonlyMap<string, RunningListener>;
   readonly readiness: Readiness;
@@ -105,7 +108,15 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     log,
   });
 
-  const listeners = [inbound, ...upstreams.values()];
+  const outbound = await listenOutbound({
+    address: config.outboundAddr,
+    settings: config,
+    metrics,
+    handlers: { http1: (detected: DetectedConnection) => outboundHttp.handleHttp1Connection(detected.socket, Buffer.alloc(0)) },
+    log,
+  });
+
+  const listeners = [inbound, outbound, ...upstreams.values()];
   shutdown.register({
     name: 'listeners',
     drain: async () => {
@@ -132,6 +143,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     tap,
     tapHub,
     inbound,
+    outbound,
     upstreams,
     readiness,
     shutdown,
