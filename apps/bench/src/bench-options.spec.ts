@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidBenchOptionError, parseBenchOptions, SCENARIO_IDS } from './bench-options.js';
+
+describe('parseBenchOptions', () => {
+  it('defaults to 3 runs of 10 s against direct, HAProxy, nginx and http-proxy, written to docs/benchmarks.md', () => {
+    const result = parseBenchOptions([]);
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.value).toMatchObject({ quick: false, runs: 3, durationMs: 10_000, warmupMs: 2_000, rate: 1_000, wrkConnections: 50, out: 'docs/benchmarks.md', pin: true });
+    expect(result.value.contenders).toEqual(['direct', 'haproxy', 'nginx', 'http-proxy']);
+    expect(result.value.scenarios).toEqual(SCENARIO_IDS);
+  });
+
+  it('--quick is one short run that writes no file, and explicit flags win wherever they stand', () => {
+    const quick = parseBenchOptions(['--quick']);
+    expect(quick.ok && quick.value).toMatchObject({ quick: true, runs: 1, durationMs: 1_000, out: undefined });
+    const overridden = parseBenchOptions(['--runs', '2', '--quick', '--duration=3s', '--out', '/tmp/b.md']);
+    expect(overridden.ok && overridden.value).toMatchObject({ quick: true, runs: 2, durationMs: 3_000, out: '/tmp/b.md' });
+  });
+
+  it('adds a command contender to the table after the built-in ones', () => {
+    const result = parseBenchOptions(['--contender', 'weft=node proxy.js --listen {port} --upstream {upstream}']);
+    expect(result.ok && result.value.contenders).toEqual(['direct', 'haproxy', 'nginx', 'http-proxy', 'weft']);
+    expect(result.ok && result.value.commands[0]?.name).toBe('weft');
+  });
+
+  it('selects contenders and scenarios', () => {
+    const result = parseBenchOptions(['--contenders', 'direct,nginx', '--scenarios', 'h1-max,tcp-throughput', '--no-pin']);
+    expect(result.ok && result.value).toMatchObject({ contenders: ['direct', 'nginx'], scenarios: ['h1-max', 'tcp-throughput'], pin: false });
+  });
+
+  it.each([
+    [['--runs', '0'], '0', '--runs takes a whole number'],
+    [['--duration', '10'], '10', '--duration'],
+    [['--scenarios', 'h1-max,h3'], 'h1-max,h3', '"h3" is not one of'],
+    [['--contenders', 'direct,envoy'], 'envoy', '--contender envoy=COMMAND'],
+    [['--contender', 'nginx=nginx -g {port}'], 'nginx', 'already taken'],
+    [['--contender', 'weft=node proxy.js'], 'weft=node proxy.js', '{port}'],
+    [['--frobnicate'], '--frobnicate', 'is not an option'],
+    [['--runs'], '--runs', 'needs a value'],
+  ])('rejects %j, naming the value and the fix', (argv, input, hint) => {
+    const result = parseBenchOptions(argv);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.error).toBeInstanceOf(InvalidBenchOptionError);
+    expect(result.error.input).toBe(input);
+    expect(result.error.message).toContain(hint);
+  });
+});
