@@ -3,6 +3,7 @@ import { prometheusModule } from '@weft/adapter-prometheus';
 import { systemModule } from '@weft/adapter-system';
 import { ProxyMetrics, type SocketAddress } from '@weft/core';
 import { createServer, request, type Server } from 'node:http';
+import { connect as connectH2, createServer as createH2Server } from 'node:http2';
 import { type AddressInfo, connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readProxyConfig } from './proxy-config.js';
@@ -100,6 +101,38 @@ describe('the proxy as main.ts runs it', () => {
       socket.on('close', () => resolve('closed'));
     });
     expect(['ECONNRESET', 'closed']).toContain(refused);
+  });
+
+  it('carries HTTP/2 prior-knowledge requests on an upstream listener', async () => {
+    const h2backend = createH2Server();
+    h2backend.on('stream', (stream, headers) => {
+      stream.respond({ ':status': 200, 'x-path': String(headers[':path']) });
+      stream.end('h2 books');
+    });
+    await new Promise<void>((resolve) => h2backend.listen(0, '127.0.0.1', resolve));
+    const backend: SocketAddress = { ip: '127.0.0.1', port: (h2backend.address() as AddressInfo).port };
+    const app = await serve('app');
+    servers.push(app.server);
+    try {
+      ({ proxy } = await startWith(backend, app.address));
+      const upstream = proxy.upstreams.get('books')?.address;
+      if (!upstream) throw new Error('no books listener');
+      const session = connectH2(`http://127.0.0.1:${upstream.port}`);
+      const { status, path, body } = await new Promise<{ status: number; path: string; body: string }>((resolve, reject) => {
+        const stream = session.request({ ':path': '/books/3' });
+        let text = '';
+        let head: Record<string, unknown> = {};
+        stream.on('response', (headers) => (head = headers));
+        stream.setEncoding('utf8');
+        stream.on('data', (chunk: string) => (text += chunk));
+        stream.on('end', () => resolve({ status: Number(head[':status']), path: String(head['x-path']), body: text }));
+        stream.on('error', reject);
+      });
+      session.close();
+      expect({ status, path, body }).toEqual({ status: 200, path: '/books/3', body: 'h2 books' });
+    } finally {
+      await new Promise((resolve) => h2backend.close(resolve));
+    }
   });
 
   it('answers 502 naming the connect error when the only endpoint refuses connections', async () => {

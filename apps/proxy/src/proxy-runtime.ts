@@ -11,6 +11,7 @@ import {
   type ShutdownSummary,
   startProxyAdminServer,
 } from './admin/index.js';
+import { H2Proxy } from './h2/index.js';
 import { Http1Proxy } from './http/index.js';
 import { type ProxyTapServer, startTapServer, TapHub } from './tap/index.js';
 import type { EndpointBalancer } from './outbound/endpoint-balancer.js';
@@ -64,6 +65,14 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
   const inboundHttp = new Http1Proxy({ direction: 'inbound', localApp: config.inboundAppAddr }, deps, {
     failFastMs: Math.min(config.failFastTimeoutMs, 1_000),
   });
+  const outboundH2 = new H2Proxy(
+    { direction: 'outbound', balancers, profiles: container.get<DiscoverProfile>(DiscoverProfile) },
+    deps,
+    { failFastMs: config.failFastTimeoutMs },
+  );
+  const inboundH2 = new H2Proxy({ direction: 'inbound', localApp: config.inboundAppAddr }, deps, {
+    failFastMs: Math.min(config.failFastTimeoutMs, 1_000),
+  });
   const tapHub = new TapHub({
     denyList: config.tapDenyList,
     onObserverError: (error) => log({ event: 'tap-observer-failed', message: String(error) }),
@@ -94,6 +103,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
       handlers: {
         http1: (detected: DetectedConnection) =>
           outboundHttp.handleHttp1Connection(detected.socket, Buffer.alloc(0), { target: upstream.authority }),
+        h2: (detected: DetectedConnection) => outboundH2.handleH2Connection(detected.socket, { target: upstream.authority }),
       },
       log,
     });
@@ -104,7 +114,10 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     appAddr: config.inboundAppAddr,
     settings: config,
     metrics,
-    handlers: { http1: (detected: DetectedConnection) => inboundHttp.handleHttp1Connection(detected.socket, Buffer.alloc(0)) },
+    handlers: {
+      http1: (detected: DetectedConnection) => inboundHttp.handleHttp1Connection(detected.socket, Buffer.alloc(0)),
+      h2: (detected: DetectedConnection) => inboundH2.handleH2Connection(detected.socket),
+    },
     log,
   });
 
@@ -112,7 +125,10 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     address: config.outboundAddr,
     settings: config,
     metrics,
-    handlers: { http1: (detected: DetectedConnection) => outboundHttp.handleHttp1Connection(detected.socket, Buffer.alloc(0)) },
+    handlers: {
+      http1: (detected: DetectedConnection) => outboundHttp.handleHttp1Connection(detected.socket, Buffer.alloc(0)),
+      h2: (detected: DetectedConnection) => outboundH2.handleH2Connection(detected.socket),
+    },
     log,
   });
 
@@ -136,6 +152,16 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
       void inboundHttp.close();
     },
   });
+  shutdown.register({
+    name: 'h2',
+    drain: async () => {
+      await Promise.all([outboundH2.close(), inboundH2.close()]);
+    },
+    forceClose: () => {
+      outboundH2.forceClose();
+      inboundH2.forceClose();
+    },
+  });
   readiness.markMet(READINESS_CONDITIONS.listeners);
 
   return {
@@ -150,6 +176,8 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     stop: async () => {
       const summary = await shutdown.begin('admin');
       await Promise.all([outboundHttp.close(), inboundHttp.close()]);
+      outboundH2.forceClose();
+      inboundH2.forceClose();
       for (const balancer of upstreamBalancers) balancer.close();
       await tap.close();
       await admin.close();
