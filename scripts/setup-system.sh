@@ -2,9 +2,10 @@
 # Installs the system packages Weft's build and tests use, from Debian; safe to run again.
 #   protobuf-compiler, libprotobuf-dev: protoc and the well-known .proto files, to check contracts/src/gen.
 #   prometheus: promtool, whose `check metrics` validates the proxy's metrics text (adapters/prometheus).
+#   curl: a real HTTP client that the proxy tests send requests through.
 set -euo pipefail
 
-packages=(protobuf-compiler libprotobuf-dev prometheus)
+packages=(protobuf-compiler libprotobuf-dev prometheus curl)
 
 missing=()
 for pkg in "${packages[@]}"; do
