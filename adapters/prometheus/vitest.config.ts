@@ -1,4 +1,8 @@
 // Vitest settings for @weft/adapter-prometheus.
+import { mergeConfig } from 'vitest/config';
 import { definePackageTestConfig } from '../../vitest.preset.js';
 
-export default definePackageTestConfig('@weft/adapter-prometheus');
+// Benchmarks (`vitest bench`) come from the sources only: tsc also emits the bench file into dist/.
+export default mergeConfig(definePackageTestConfig('@weft/adapter-prometheus'), {
+  test: { benchmark: { include: ['src/**/*.bench.ts'] } },
+});

@@ -1,5 +1,6 @@
-import type { TrafficLabels } from '@weft/core';
+import type { RecordedResponse, RecordedTcpClose, RouteLabels, TrafficLabels } from '@weft/core';
 import { describeProxyMetricsContract } from '@weft/fixtures';
+import fc from 'fast-check';
 import { register as globalRegistry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { PrometheusProxyMetrics } from './prometheus-proxy-metrics.js';
@@ -177,6 +178,9 @@ describe('PrometheusProxyMetrics series limit', () => {
 describe('PrometheusProxyMetrics registry', () => {
   it('adds the process metrics without a prefix and proxy_build_info with the version', async () => {
     const metrics = new PrometheusProxyMetrics({ version: '1.2.3' });
+    // The CPU counters read the time used since the adapter was made, which the OS counts in ticks: use one.
+    const cpuAtStart = process.cpuUsage().user;
+    while (process.cpuUsage().user === cpuAtStart) metrics.requestStarted(books);
     const scraped = await scrape(metrics);
     expect(sumSamples(scraped, 'proxy_build_info', { version: '1.2.3' })).toBe(1);
     expect(sumSamples(scraped, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
@@ -207,3 +211,194 @@ describe('PrometheusProxyMetrics registry', () => {
     expect(sumSamples(scraped, 'tcp_write_bytes_total')).toBeUndefined();
   });
 });
+
+describe('PrometheusProxyMetrics with reused label objects', () => {
+  /** One call of the port, on label objects taken from the pools below by index. */
+  type Call =
+    | { readonly kind: 'requestStarted' | 'tcpOpened'; readonly traffic: number }
+    | { readonly kind: 'responseEnded'; readonly traffic: number; readonly response: RecordedResponse }
+    | { readonly kind: 'routeRequestStarted'; readonly route: number }
+    | { readonly kind: 'routeResponseEnded'; readonly route: number; readonly response: RecordedResponse }
+    | { readonly kind: 'tcpClosed'; readonly traffic: number; readonly close: RecordedTcpClose };
+
+  const trafficPool: readonly TrafficLabels[] = [
+    books,
+    { ...books, targetAddr: '10.0.0.10:7000' },
+    { ...books, destination: { service: 'books', 'app.kubernetes.io/name': 'books', pod: 'books-1' } },
+    inboundFrom('10.0.0.9:8080'),
+    inboundFrom('10.0.0.9:8081'),
+    { direction: 'outbound', targetAddr: '10.0.0.7:80', tls: { tls: 'opaque', sni: 'db.internal' } },
+    // The same values as the first: a distinct object that must land in the same series.
+    { ...books },
+  ];
+  const routePool: readonly RouteLabels[] = [
+    { direction: 'outbound', dst: 'books.shop.svc.cluster.local:7000', route: 'GET /books/{id}' },
+    { direction: 'outbound', dst: 'books.shop.svc.cluster.local:7000', route: 'default' },
+    { direction: 'inbound', dst: 'books.shop.svc.cluster.local:7000', route: 'GET /books/{id}' },
+  ];
+
+  const response: fc.Arbitrary<RecordedResponse> = fc.record(
+    {
+      classification: fc.constantFrom('success', 'failure'),
+      // 1500 is outside the packed keys.
+      statusCode: fc.constantFrom(200, 503, 1500),
+      grpcStatus: fc.constantFrom(0, 14, 2000),
+      latencyMs: fc.constantFrom(0.4, 7, 250, 60_000, Number.NaN),
+    },
+    { requiredKeys: ['classification', 'latencyMs'] },
+  );
+  const close: fc.Arbitrary<RecordedTcpClose> = fc.record(
+    {
+      classification: fc.constantFrom('success', 'failure'),
+      errno: fc.constantFrom('ECONNRESET', 'EPIPE'),
+      readBytes: fc.constantFrom(0, 10, -1),
+      writeBytes: fc.constantFrom(0, 3, Infinity),
+    },
+    { requiredKeys: ['classification', 'readBytes', 'writeBytes'] },
+  );
+  const traffic = fc.nat(trafficPool.length - 1);
+  const route = fc.nat(routePool.length - 1);
+  const call: fc.Arbitrary<Call> = fc.oneof(
+    fc.record({ kind: fc.constantFrom('requestStarted', 'tcpOpened'), traffic }),
+    fc.record({ kind: fc.constant('responseEnded'), traffic, response }),
+    fc.record({ kind: fc.constant('routeRequestStarted'), route }),
+    fc.record({ kind: fc.constant('routeResponseEnded'), route, response }),
+    fc.record({ kind: fc.constant('tcpClosed'), traffic, close }),
+  );
+
+  /** Plays the calls; `labelsFor` hands the label object of each call: the pooled one, or a fresh copy of it. */
+  function play(metrics: PrometheusProxyMetrics, calls: readonly Call[], labelsFor: <T extends object>(pooled: T) => T): void {
+    const trafficLabels = (index: number) => labelsFor(trafficPool[index] as TrafficLabels);
+    const routeLabels = (index: number) => labelsFor(routePool[index] as RouteLabels);
+    for (const c of calls) {
+      switch (c.kind) {
+        case 'requestStarted':
+          metrics.requestStarted(trafficLabels(c.traffic));
+          break;
+        case 'tcpOpened':
+          metrics.tcpOpened(trafficLabels(c.traffic));
+          break;
+        case 'responseEnded':
+          metrics.responseEnded(trafficLabels(c.traffic), c.response);
+          break;
+        case 'routeRequestStarted':
+          metrics.routeRequestStarted(routeLabels(c.route));
+          break;
+        case 'routeResponseEnded':
+          metrics.routeResponseEnded(routeLabels(c.route), c.response);
+          break;
+        case 'tcpClosed':
+          metrics.tcpClosed(trafficLabels(c.traffic), c.close);
+      }
+    }
+  }
+
+  const reused = <T extends object>(pooled: T): T => pooled;
+  const copied = <T extends object>(pooled: T): T => structuredClone(pooled);
+
+  async function scrapeBoth(calls: readonly Call[], maxSeriesPerFamily: number): Promise<[string, string]> {
+    const cached = new PrometheusProxyMetrics({ processMetrics: false, maxSeriesPerFamily });
+    const uncached = new PrometheusProxyMetrics({ processMetrics: false, maxSeriesPerFamily });
+    play(cached, calls, reused);
+    play(uncached, calls, copied);
+    return [await cached.metricsText(), await uncached.metricsText()];
+  }
+
+  it('scrapes the same text whether each call brings the same label objects or new ones', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(call, { maxLength: 80 }), fc.integer({ min: 1, max: 8 }), async (calls, max) => {
+        const [cached, uncached] = await scrapeBoth(calls, max);
+        expect(cached).toBe(uncached);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('scrapes the same text for every outcome on every label object, more than one object keeps series for', async () => {
+    const responses: RecordedResponse[] = [];
+    for (const classification of ['success', 'failure'] as const) {
+      for (const statusCode of [undefined, 0, 200, 503, 1022, 1023, 1500, 1500.25, Number.NaN]) {
+        for (const grpcStatus of [undefined, 0, 14, 1022, 2000]) {
+          responses.push({
+            classification,
+            ...(statusCode === undefined ? {} : { statusCode }),
+            ...(grpcStatus === undefined ? {} : { grpcStatus }),
+            latencyMs: responses.length,
+          });
+        }
+      }
+    }
+    const calls: Call[] = [];
+    for (let round = 0; round < 2; round++) {
+      for (const response of responses) {
+        trafficPool.forEach((_, traffic) => calls.push({ kind: 'responseEnded', traffic, response }));
+        routePool.forEach((_, route) => calls.push({ kind: 'routeResponseEnded', route, response }));
+      }
+      for (let errno = 0; errno < 100; errno++) {
+        const classification = errno % 2 === 0 ? 'failure' : 'success';
+        const close = { classification, ...(errno === 0 ? {} : { errno: `E${errno}` }), readBytes: 1, writeBytes: 1 } as const;
+        trafficPool.forEach((_, traffic) => calls.push({ kind: 'tcpClosed', traffic, close }));
+      }
+    }
+    const [cached, uncached] = await scrapeBoth(calls, 10_000);
+    expect(cached).toBe(uncached);
+    const scraped = parseExposition(cached);
+    expect(sumSamples(scraped, 'response_total', { status_code: 'NaN', grpc_status: '2000' })).toBe(2 * 2 * trafficPool.length);
+    expect(sumSamples(scraped, 'tcp_close_total', { errno: 'E99' })).toBe(2 * trafficPool.length);
+  });
+
+  it('keeps recording a label object whose first call overflowed in the overflow series', async () => {
+    const metrics = new PrometheusProxyMetrics({ processMetrics: false, maxSeriesPerFamily: 1 });
+    const [admitted, folded] = [inboundFrom('127.0.0.1:1'), inboundFrom('127.0.0.1:2')];
+    metrics.requestStarted(admitted);
+    metrics.tcpOpened(admitted);
+    for (let i = 0; i < 3; i++) {
+      metrics.requestStarted(folded);
+      metrics.responseEnded(folded, { classification: 'success', statusCode: 200, latencyMs: 5 });
+      metrics.tcpOpened(folded);
+    }
+    // The family's one series is taken: the admitted object goes on in its own series, the folded one in overflow.
+    metrics.requestStarted(admitted);
+    for (let i = 0; i < 3; i++) metrics.tcpClosed(folded, { classification: 'success', readBytes: 1, writeBytes: 0 });
+
+    const scraped = await scrape(metrics);
+    expect(scraped.samples.filter((sample) => sample.name === 'request_total')).toHaveLength(2);
+    expect(sumSamples(scraped, 'request_total', { target_addr: '127.0.0.1:1' })).toBe(2);
+    expect(sumSamples(scraped, 'request_total', { target_addr: '127.0.0.1:2' })).toBeUndefined();
+    expect(sumSamples(scraped, 'request_total', { target_addr: 'overflow' })).toBe(3);
+    expect(sumSamples(scraped, 'metrics_series_overflow_total', { family: 'request_total' })).toBe(3);
+    // The first response of the folded object was admitted in response_total (a family of its own), the rest too.
+    expect(sumSamples(scraped, 'response_total', { target_addr: '127.0.0.1:2' })).toBe(3);
+    expect(sumSamples(scraped, 'tcp_open_connections', { target_addr: '127.0.0.1:1' })).toBe(1);
+    expect(sumSamples(scraped, 'tcp_open_connections', { target_addr: 'overflow' })).toBe(0);
+    expect(sumSamples(scraped, 'tcp_open_total', { target_addr: 'overflow' })).toBe(3);
+    expect(sumSamples(scraped, 'metrics_series_overflow_total', { family: 'tcp_open_connections' })).toBe(6);
+  });
+
+  it('never changes the label or record objects it is given: the cache keys on them and reads them once', async () => {
+    const labels = deepFreeze(structuredClone(books));
+    const routeLabels = deepFreeze({ direction: 'inbound', dst: 'books.shop.svc.cluster.local:7000', route: 'default' } as const);
+    const ok = deepFreeze({ classification: 'success', statusCode: 200, grpcStatus: 0, latencyMs: 3 } as const);
+    const reset = deepFreeze({ classification: 'failure', errno: 'ECONNRESET', readBytes: 5, writeBytes: 6 } as const);
+    const metrics = new PrometheusProxyMetrics({ processMetrics: false });
+    for (let i = 0; i < 2; i++) {
+      metrics.requestStarted(labels);
+      metrics.responseEnded(labels, ok);
+      metrics.routeRequestStarted(routeLabels);
+      metrics.routeResponseEnded(routeLabels, ok);
+      metrics.tcpOpened(labels);
+      metrics.tcpClosed(labels, reset);
+    }
+    expect(labels).toEqual(books);
+    const scraped = await scrape(metrics);
+    expect(sumSamples(scraped, 'response_total', { grpc_status: '0', dst_service: 'books' })).toBe(2);
+    expect(sumSamples(scraped, 'route_response_latency_ms_count', { rt_route: 'default' })).toBe(2);
+    expect(sumSamples(scraped, 'tcp_read_bytes_total', { target_addr: books.targetAddr })).toBe(10);
+  });
+});
+
+/** Freezes an object and everything in it, so any write to it throws. */
+function deepFreeze<T extends object>(value: T): T {
+  for (const inner of Object.values(value)) if (typeof inner === 'object' && inner !== null) deepFreeze(inner);
+  return Object.freeze(value);
+}

@@ -5,14 +5,13 @@ import {
   type RecordedTcpClose,
   RESPONSE_LATENCY_BUCKETS_MS,
   responseOutcomeLabelSet,
-  routeLabelSet,
   type RouteLabels,
   tcpCloseLabelSet,
-  trafficLabelSet,
   type TrafficLabels,
 } from '@weft/core';
 import { injectable } from 'inversify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { LabelSeriesCache, responseSeries, type RouteSeries, tcpCloseSeries, type TrafficSeries } from './label-series-cache.js';
 import { type Labels, SeriesFamily } from './series-family.js';
 
 export const DEFAULT_MAX_SERIES_PER_FAMILY = 10_000;
@@ -29,6 +28,11 @@ export interface PrometheusProxyMetricsOptions {
 const TRAFFIC = ['direction', 'target_addr', 'tls'] as const;
 const ROUTE = ['direction', 'dst', 'rt_route'] as const;
 
+/**
+ * The ProxyMetrics port on prom-client. The series a label object records into are remembered per object (see
+ * LabelSeriesCache), which relies on the port's label objects being readonly: pass a new object for new values,
+ * never a changed one, or the recordings keep going to the series of the first values.
+ */
 @injectable()
 export class PrometheusProxyMetrics implements ProxyMetrics {
   /** The registry of everything but the traffic families (process metrics, build info, overflow counts); never the global one. */
@@ -47,6 +51,7 @@ export class PrometheusProxyMetrics implements ProxyMetrics {
   private readonly tcpReadBytes: SeriesFamily<Counter<string>>;
   private readonly tcpWriteBytes: SeriesFamily<Counter<string>>;
   private readonly tcpOpenConnections: SeriesFamily<Gauge<string>>;
+  private readonly cache = new LabelSeriesCache();
   private readonly families: readonly SeriesFamily<Counter<string> | Gauge<string> | Histogram<string>>[];
 
   constructor(options: PrometheusProxyMetricsOptions = {}) {
@@ -105,48 +110,67 @@ export class PrometheusProxyMetrics implements ProxyMetrics {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: '' });
   }
 
+  // Each call finds its series through the cache (see LabelSeriesCache); a series is resolved with the family's limit
+  // on the first call that records into it, and kept for the calls after.
+
   requestStarted(labels: TrafficLabels): void {
-    this.requestTotal.record(trafficLabelSet(labels), increment(1));
+    const traffic = this.cache.trafficSeries(labels);
+    this.requestTotal.record((traffic.request ??= this.requestTotal.seriesFor(traffic.labels)), 1, increment);
   }
 
   responseEnded(labels: TrafficLabels, response: RecordedResponse): void {
-    const traffic = trafficLabelSet(labels);
-    this.responseTotal.record({ ...traffic, ...responseOutcomeLabelSet(response) }, increment(1));
-    if (isAmount(response.latencyMs)) {
-      this.responseLatency.record({ ...traffic, ...statusCodeLabel(response) }, observe(response.latencyMs));
-    }
+    this.recordResponse(this.cache.trafficSeries(labels), response, this.responseTotal, this.responseLatency);
   }
 
   routeRequestStarted(labels: RouteLabels): void {
-    this.routeRequestTotal.record(routeLabelSet(labels), increment(1));
+    const route = this.cache.routeSeries(labels);
+    this.routeRequestTotal.record((route.request ??= this.routeRequestTotal.seriesFor(route.labels)), 1, increment);
   }
 
   routeResponseEnded(labels: RouteLabels, response: RecordedResponse): void {
-    const route = routeLabelSet(labels);
-    this.routeResponseTotal.record({ ...route, ...responseOutcomeLabelSet(response) }, increment(1));
-    if (isAmount(response.latencyMs)) {
-      this.routeResponseLatency.record({ ...route, ...statusCodeLabel(response) }, observe(response.latencyMs));
-    }
+    this.recordResponse(this.cache.routeSeries(labels), response, this.routeResponseTotal, this.routeResponseLatency);
   }
 
   tcpOpened(labels: TrafficLabels): void {
-    const traffic = trafficLabelSet(labels);
-    this.tcpOpenTotal.record(traffic, increment(1));
-    this.tcpOpenConnections.record(traffic, (gauge, series) => gauge.inc(series, 1));
+    const traffic = this.cache.trafficSeries(labels);
+    this.tcpOpenTotal.record((traffic.tcpOpen ??= this.tcpOpenTotal.seriesFor(traffic.labels)), 1, increment);
+    this.tcpOpenConnections.record((traffic.openConnections ??= this.tcpOpenConnections.seriesFor(traffic.labels)), 1, raise);
   }
 
   tcpClosed(labels: TrafficLabels, close: RecordedTcpClose): void {
-    const traffic = trafficLabelSet(labels);
-    this.tcpCloseTotal.record({ ...traffic, ...tcpCloseLabelSet(close) }, increment(1));
-    this.tcpOpenConnections.record(traffic, (gauge, series) => gauge.dec(series, 1));
-    if (isAmount(close.readBytes)) this.tcpReadBytes.record(traffic, increment(close.readBytes));
-    if (isAmount(close.writeBytes)) this.tcpWriteBytes.record(traffic, increment(close.writeBytes));
+    const traffic = this.cache.trafficSeries(labels);
+    const closed = tcpCloseSeries(traffic, close);
+    closed.total ??= this.tcpCloseTotal.seriesFor({ ...traffic.labels, ...tcpCloseLabelSet(close) });
+    this.tcpCloseTotal.record(closed.total, 1, increment);
+    this.tcpOpenConnections.record((traffic.openConnections ??= this.tcpOpenConnections.seriesFor(traffic.labels)), 1, lower);
+    if (isAmount(close.readBytes)) {
+      this.tcpReadBytes.record((traffic.readBytes ??= this.tcpReadBytes.seriesFor(traffic.labels)), close.readBytes, increment);
+    }
+    if (isAmount(close.writeBytes)) {
+      this.tcpWriteBytes.record((traffic.writeBytes ??= this.tcpWriteBytes.seriesFor(traffic.labels)), close.writeBytes, increment);
+    }
   }
 
   /** The whole scrape: the traffic families, then the registry's metrics, in the Prometheus text format. */
   async metricsText(): Promise<string> {
     const families = await Promise.all(this.families.map((family) => family.render()));
     return `${families.join('')}${await this.registry.metrics()}`;
+  }
+
+  /** `response_total` and the latency histogram of a traffic or route label object: the same for both. */
+  private recordResponse(
+    owner: TrafficSeries | RouteSeries,
+    response: RecordedResponse,
+    total: SeriesFamily<Counter<string>>,
+    latency: SeriesFamily<Histogram<string>>,
+  ): void {
+    const outcome = responseSeries(owner, response);
+    outcome.total ??= total.seriesFor({ ...owner.labels, ...responseOutcomeLabelSet(response) });
+    total.record(outcome.total, 1, increment);
+    if (isAmount(response.latencyMs)) {
+      outcome.latency ??= latency.seriesFor({ ...owner.labels, ...statusCodeLabel(response) });
+      latency.record(outcome.latency, response.latencyMs, observe);
+    }
   }
 
   private registerBuildInfo(version: string): void {
@@ -172,12 +196,22 @@ function makeHistogram(name: string, help: string, labelNames: readonly string[]
   return new Histogram({ name, help, labelNames, buckets: [...RESPONSE_LATENCY_BUCKETS_MS], registers: [] });
 }
 
-function increment(delta: number): (counter: Counter<string>, labels: Labels) => void {
-  return (counter, labels) => counter.inc(labels, delta);
+// Recorders are plain functions, not closures over the value, so a recording allocates nothing.
+
+function increment(counter: Counter<string>, labels: Labels, delta: number): void {
+  counter.inc(labels, delta);
 }
 
-function observe(valueMs: number): (histogram: Histogram<string>, labels: Labels) => void {
-  return (histogram, labels) => histogram.observe(labels, valueMs);
+function raise(gauge: Gauge<string>, labels: Labels, delta: number): void {
+  gauge.inc(labels, delta);
+}
+
+function lower(gauge: Gauge<string>, labels: Labels, delta: number): void {
+  gauge.dec(labels, delta);
+}
+
+function observe(histogram: Histogram<string>, labels: Labels, valueMs: number): void {
+  histogram.observe(labels, valueMs);
 }
 
 /**

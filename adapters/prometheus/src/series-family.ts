@@ -9,6 +9,17 @@ export const OVERFLOW_LABEL_VALUE = 'overflow';
 
 export type FamilyMetric = Counter<string> | Gauge<string> | Histogram<string>;
 
+/** Where one label set records in a family: the prom-client metric of its label names and the labels to pass it. */
+export interface FamilySeries<M extends FamilyMetric> {
+  readonly metric: M;
+  readonly labels: Labels;
+  /** Whether this is the family's overflow series, whose every recording is counted as folded. */
+  readonly overflowed: boolean;
+}
+
+/** Records one value into a metric under labels (an increment, a decrement, an observation). */
+export type SeriesRecorder<M extends FamilyMetric> = (metric: M, labels: Labels, value: number) => void;
+
 export interface SeriesFamilySpec<M extends FamilyMetric> {
   readonly name: string;
   readonly help: string;
@@ -35,8 +46,10 @@ export interface SeriesFamilySpec<M extends FamilyMetric> {
  */
 export class SeriesFamily<M extends FamilyMetric> {
   private readonly metrics = new Map<string, M>();
-  private readonly admitted = new Set<string>();
+  /** The admitted label sets by seriesKey; the first label object of a set stands for all equal ones. */
+  private readonly admitted = new Map<string, FamilySeries<M>>();
   private readonly overflowLabels: Labels;
+  private overflow: FamilySeries<M> | undefined;
 
   constructor(
     private readonly spec: SeriesFamilySpec<M>,
@@ -50,10 +63,29 @@ export class SeriesFamily<M extends FamilyMetric> {
     return this.spec.name;
   }
 
-  /** Hands `record` the metric and labels to record under: `labels` while the family has room, else its overflow series. */
-  record(labels: Labels, record: (metric: M, labels: Labels) => void): void {
-    const series = this.admit(labels);
-    record(this.metricFor(series), series);
+  /**
+   * The series `labels` records into: its own when it was admitted before or the family has room (it is then admitted),
+   * else the overflow series. Admission is permanent and the family never shrinks, so the answer for a label set never
+   * changes and a caller may keep it for later recordings; keeping it lets no family grow, as it admits nothing new.
+   */
+  seriesFor(labels: Labels): FamilySeries<M> {
+    const key = seriesKey(labels);
+    const admitted = this.admitted.get(key);
+    if (admitted !== undefined) return admitted;
+    if (this.admitted.size < this.maxSeries) {
+      const series = { metric: this.metricFor(labels), labels, overflowed: false };
+      this.admitted.set(key, series);
+      return series;
+    }
+    // Made on the first overflow, not before: a family renders its metrics in the order they were made.
+    this.overflow ??= { metric: this.metricFor(this.overflowLabels), labels: this.overflowLabels, overflowed: true };
+    return this.overflow;
+  }
+
+  /** Records `value` into `series` with `recorder`, counting the recording when it is folded into the overflow series. */
+  record(series: FamilySeries<M>, value: number, recorder: SeriesRecorder<M>): void {
+    if (series.overflowed) this.onOverflow(this.spec.name);
+    recorder(series.metric, series.labels, value);
   }
 
   async render(): Promise<string> {
@@ -64,17 +96,6 @@ export class SeriesFamily<M extends FamilyMetric> {
       }
     }
     return renderExpositionFamily({ name: this.spec.name, help: this.spec.help, type: this.spec.type, samples });
-  }
-
-  private admit(labels: Labels): Labels {
-    const key = seriesKey(labels);
-    if (this.admitted.has(key)) return labels;
-    if (this.admitted.size < this.maxSeries) {
-      this.admitted.add(key);
-      return labels;
-    }
-    this.onOverflow(this.spec.name);
-    return this.overflowLabels;
   }
 
   private metricFor(labels: Labels): M {
