@@ -28,6 +28,8 @@ export interface PrometheusProxyMetricsOptions {
 const TRAFFIC = ['direction', 'target_addr', 'tls'] as const;
 const ROUTE = ['direction', 'dst', 'rt_route'] as const;
 
+const MISNAMED_NODE_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
 /**
  * The ProxyMetrics port on prom-client. The series a label object records into are remembered per object (see
  * LabelSeriesCache), which relies on the port's label objects being readonly: pass a new object for new values,
@@ -107,7 +109,11 @@ export class PrometheusProxyMetrics implements ProxyMetrics {
     // Every family shows its overflow count from the start, so 0 and "never scraped" read differently.
     for (const family of this.families) this.overflows.inc({ family: family.name }, 0);
     this.registerBuildInfo(options.version ?? 'unknown');
-    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: '' });
+    if (options.processMetrics ?? true) {
+      collectDefaultMetrics({ register: this.registry, prefix: '' });
+      // Gauges named like counters: promtool rejects them, and no proxy dashboard reads them.
+      for (const name of MISNAMED_NODE_GAUGES) this.registry.removeSingleMetric(name);
+    }
   }
 
   // Each call finds its series through the cache (see LabelSeriesCache); a series is resolved with the family's limit
