@@ -55,7 +55,11 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
   const metrics = container.get<ProxyMetrics>(ProxyMetrics);
   const discovery = container.get<DiscoverEndpoints>(DiscoverEndpoints);
   const balancers = container.get<EndpointBalancerFactory>(EndpointBalancerFactory);
-  const deps = { metrics, clock, random: container.get<RandomSource>(RandomSource) };
+  const tapHub = new TapHub({
+    denyList: config.tapDenyList,
+    onObserverError: (error) => log({ event: 'tap-observer-failed', message: String(error) }),
+  });
+  const deps = { metrics, clock, random: container.get<RandomSource>(RandomSource), tap: tapHub };
   const outboundHttp = new Http1Proxy(
     { direction: 'outbound', balancers, profiles: container.get<DiscoverProfile>(DiscoverProfile) },
     deps,
@@ -72,10 +76,6 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
   );
   const inboundH2 = new H2Proxy({ direction: 'inbound', localApp: config.inboundAppAddr }, deps, {
     failFastMs: Math.min(config.failFastTimeoutMs, 1_000),
-  });
-  const tapHub = new TapHub({
-    denyList: config.tapDenyList,
-    onObserverError: (error) => log({ event: 'tap-observer-failed', message: String(error) }),
   });
   const tap = await startTapServer({ address: config.tapAddr, hub: tapHub });
 

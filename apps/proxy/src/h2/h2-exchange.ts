@@ -9,7 +9,16 @@ import {
 } from '@weft/core';
 import { type ClientHttp2Stream, constants, type ServerHttp2Stream, type ServerStreamResponseOptions } from 'node:http2';
 import { performance } from 'node:perf_hooks';
-import { chooseEndpoint, type Http1Destination, recordedResponse } from '../http/forward-context.js';
+import {
+  type ChosenEndpoint,
+  chooseEndpoint,
+  type Http1Destination,
+  recordedResponse,
+  RequestTap,
+  tapAuthorityOf,
+  tapDestinationOf,
+  tapRouteLabelsOf,
+} from '../http/forward-context.js';
 import { rawHeaderValue } from '../http/hop-by-hop-headers.js';
 import type { OutboundTarget } from '../http/outbound-target.js';
 import { grpcStatusOf, isGrpcContentType, type ProxyErrorStatus } from '../http/proxy-error.js';
@@ -61,6 +70,10 @@ export class H2Exchange {
   private routeRecorded = false;
   /** The trailers that close the committed response. */
   private trailers: string[] = [];
+  /** Present only if somebody tapped when the stream arrived; `this.tap?.x(...)` then builds nothing otherwise. */
+  private readonly tap: RequestTap | undefined;
+  /** The request's raw headers, kept for tap only. */
+  private readonly tapHeaders: readonly string[] | undefined;
 
   constructor(
     private readonly context: H2ForwardContext,
@@ -74,6 +87,13 @@ export class H2Exchange {
     this.method = rawHeaderValue(rawHeaders, ':method') ?? 'GET';
     this.path = rawHeaderValue(rawHeaders, ':path') ?? '/';
     this.headers = forwardH2RequestHeaders(rawHeaders, { stripClientId: context.stripClientId });
+    const hub = context.tap;
+    if (hub?.isTapping() === true) {
+      const socket = downstream.session?.socket;
+      const source = { ip: socket?.remoteAddress ?? '', port: socket?.remotePort ?? 0 };
+      this.tap = new RequestTap(hub, context.direction, source, this.startedAt);
+      this.tapHeaders = rawHeaders;
+    }
   }
 
   start(): void {
@@ -102,6 +122,7 @@ export class H2Exchange {
       return;
     }
     this.attempts += 1;
+    if (this.tap !== undefined) this.tapRequest(this.tap, chosen);
     const upstream = this.context.upstreams.get(chosen.address);
     const attempt = new H2Attempt(chosen, upstream);
     this.current = attempt;
@@ -196,6 +217,7 @@ export class H2Exchange {
       if (!this.commit(attempt)) return;
     }
     if (this.downstream.destroyed) return;
+    if (this.tap !== undefined) this.tap.responseBytes += chunk.length;
     if (!this.downstream.write(chunk)) {
       const stream = attempt.stream;
       stream?.pause();
@@ -227,7 +249,7 @@ export class H2Exchange {
       this.trailers = attempt.trailers;
       this.downstream.end();
     }
-    this.finish(attempt.status, attempt.grpcStatus, undefined);
+    this.finish(attempt.status, attempt.grpcStatus, undefined, undefined, attempt.trailers);
   }
 
   private readonly onWantTrailers = (): void => {
@@ -260,8 +282,9 @@ export class H2Exchange {
     if (attempt !== this.current || this.done) return;
     if (this.committed) {
       // The head is out: only a reset can tell the client, with the endpoint's code.
-      resetH2Stream(this.downstream, sessionLost ? NGHTTP2_INTERNAL_ERROR : resetCodeOf(code));
-      this.finish(attempt.status, undefined, error);
+      const resetCode = sessionLost ? NGHTTP2_INTERNAL_ERROR : resetCodeOf(code);
+      resetH2Stream(this.downstream, resetCode);
+      this.finish(attempt.status, undefined, error, resetCode);
       return;
     }
     if (this.mayTryAgain(failure)) {
@@ -271,7 +294,7 @@ export class H2Exchange {
     if (failure !== 'connect' && !sessionLost && code !== undefined) {
       // The endpoint reset the stream before answering: the client gets the same reset.
       resetH2Stream(this.downstream, resetCodeOf(code));
-      this.finish(undefined, undefined, error);
+      this.finish(undefined, undefined, error, resetCodeOf(code));
       return;
     }
     this.fail(...describeFailure(failure, error, formatSocketAddress(attempt.endpoint.address)));
@@ -345,6 +368,7 @@ export class H2Exchange {
     this.body?.release();
     try {
       this.downstream.respond(attempt.head, attempt.headEndsStream ? RESPOND_ENDED : RESPOND_STREAMING);
+      this.tap?.responseInit(attempt.status ?? 0, attempt.head);
     } catch {
       this.committed = false;
       attempt.cancel(NGHTTP2_CANCEL);
@@ -357,8 +381,16 @@ export class H2Exchange {
   private fail(status: ProxyErrorStatus, reason: string): void {
     if (this.done) return;
     this.clearTimers();
-    respondH2ProxyError(this.downstream, status, reason, this.grpc);
-    this.finish(this.grpc ? 200 : status, this.grpc ? grpcStatusOf(status) : undefined, undefined);
+    const downstream = this.downstream;
+    // A stream already closed gets no answer; one whose head went out only a reset (see respondH2ProxyError).
+    const answered = !downstream.destroyed && !downstream.closed && !downstream.headersSent;
+    respondH2ProxyError(downstream, status, reason, this.grpc);
+    if (answered && this.tap !== undefined) {
+      this.tapRequest(this.tap, undefined);
+      this.tap.syntheticResponse(status, reason, this.grpc);
+    }
+    const resetCode = answered ? undefined : (downstream.rstCode ?? NGHTTP2_INTERNAL_ERROR);
+    this.finish(this.grpc ? 200 : status, this.grpc ? grpcStatusOf(status) : undefined, undefined, resetCode);
     // Whatever body is still coming is read and dropped; the response has said all there is.
     this.body?.discard();
   }
@@ -381,16 +413,49 @@ export class H2Exchange {
       return;
     }
     attempt?.cancel(code === NGHTTP2_NO_ERROR ? NGHTTP2_CANCEL : code);
-    this.finish(this.committed ? attempt?.status : undefined, undefined, 'client reset the stream');
+    this.finish(this.committed ? attempt?.status : undefined, undefined, 'client reset the stream', code);
   };
 
-  /** The exchange is over when its response (real or synthetic) went out whole, or the client left. */
-  private finish(status: number | undefined, grpcStatus: number | undefined, error: string | undefined): void {
+  /**
+   * The exchange is over when its response (real or synthetic) went out whole, or the client left. `resetCode` is
+   * the RST_STREAM code of a stream that ended in a reset; `trailers` those forwarded.
+   */
+  private finish(
+    status: number | undefined,
+    grpcStatus: number | undefined,
+    error: string | undefined,
+    resetCode?: number,
+    trailers?: readonly string[],
+  ): void {
     if (this.done) return;
     this.done = true;
     this.clearTimers();
     if (this.logical !== undefined) this.logical.active -= 1;
     this.recordRoute(status, grpcStatus, error);
+    if (this.tap !== undefined) this.tapEnd(this.tap, error === undefined ? grpcStatus : undefined, resetCode, trailers);
+  }
+
+  // ----- tap -----
+
+  /** requestInit, once: the request as the client sent it, going to `chosen` (or what is known before one is). */
+  private tapRequest(tap: RequestTap, chosen: ChosenEndpoint | undefined): void {
+    if (tap.requested) return;
+    const headers = this.tapHeaders ?? [];
+    tap.requestInit({
+      ...tapDestinationOf(this.destination, chosen),
+      method: this.method,
+      scheme: rawHeaderValue(headers, ':scheme') ?? 'http',
+      authority: rawHeaderValue(headers, ':authority') ?? rawHeaderValue(headers, 'host') ?? tapAuthorityOf(this.destination),
+      path: this.path,
+      headers,
+      routeLabels: tapRouteLabelsOf(this.route, this.routeLabels),
+    });
+  }
+
+  /** responseEnd, after the requestInit of a stream that ended before reaching any endpoint. */
+  private tapEnd(tap: RequestTap, grpcStatus: number | undefined, resetCode: number | undefined, trailers: readonly string[] | undefined): void {
+    this.tapRequest(tap, undefined);
+    tap.responseEnd({ grpcStatus, resetErrorCode: resetCode, trailers });
   }
 
   // ----- routes and metrics -----

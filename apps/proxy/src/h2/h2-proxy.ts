@@ -74,6 +74,7 @@ export class H2Proxy {
       tls,
       stripClientId: role.direction === 'inbound',
       directLabels: new Map(),
+      tap: deps.tap,
     };
     this.server = createHardenedH2Server(settings.server);
     this.server.on('session', (session: ServerHttp2Session) => this.onSession(session));

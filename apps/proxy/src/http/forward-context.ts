@@ -1,4 +1,4 @@
-// What every forwarded request shares: ports, pools, targets and the options of one HTTP/1 proxy.
+// What every forwarded request shares: ports, pools, targets, options of one HTTP/1 proxy, and its tap (HTTP/2 too).
 import type {
   Authority,
   CompiledProfileRoute,
@@ -6,16 +6,20 @@ import type {
   ProxyMetrics,
   RandomSource,
   RecordedResponse,
+  RouteLabels,
   SocketAddress,
   TlsStatus,
   TrafficDirection,
   TrafficLabels,
 } from '@weft/core';
 import { classifyResponse, formatSocketAddress } from '@weft/core';
+import { performance } from 'node:perf_hooks';
 import type { BalancerLease } from '../outbound/endpoint-balancer.js';
+import type { TapHeaders } from '../tap/tap-headers.js';
+import type { TapHub, TapLabels, TapRequestInit } from '../tap/tap-hub.js';
 import type { OutboundTarget } from './outbound-target.js';
 import type { OutboundTargets } from './outbound-targets.js';
-import type { ProxyErrorStatus } from './proxy-error.js';
+import { grpcStatusOf, headerSafe, PROXY_ERROR_HEADER, type ProxyErrorStatus } from './proxy-error.js';
 import type { UpstreamPools } from './upstream-pools.js';
 
 export interface ForwardOptions {
@@ -40,6 +44,8 @@ export interface ForwardContext {
   readonly stripClientId: boolean;
   /** Reused label sets of direct destinations (see OutboundTarget.labelsFor), keyed by address and authority. */
   readonly directLabels: Map<string, TrafficLabels>;
+  /** Where requests are published while somebody taps; absent, nothing is. */
+  readonly tap: TapHub | undefined;
 }
 
 /** What choosing an endpoint needs of a context; the HTTP/2 path shares it without HTTP/1's pools. */
@@ -154,4 +160,120 @@ export function recordedResponse(
     ...(status === undefined ? {} : { statusCode: status }),
     ...(grpcStatus === undefined ? {} : { grpcStatus }),
   };
+}
+
+// ----- tap -----
+
+/** What a request's responseEnd adds to what its RequestTap already counted. */
+export interface RequestTapEnd {
+  readonly grpcStatus?: number | undefined;
+  readonly resetErrorCode?: number | undefined;
+  /** Flat [name, value, ...] as forwarded; an empty list counts as none. */
+  readonly trailers?: readonly string[] | undefined;
+}
+
+/** A request as tap describes it, less what RequestTap fills in itself. */
+export type TapRequestFields = Omit<TapRequestInit, 'id' | 'direction' | 'source'>;
+
+/**
+ * The tap of one request, made only when `TapHub.isTapping()` said yes as the request arrived (so an untapped
+ * request builds nothing). Its events reach the hub in order and at most once each, however often they are called:
+ * requestInit once the destination is known (the first endpoint chosen, or the exchange ended without one), then
+ * responseInit if a response head went out, then responseEnd. Times count from the arrival of the request head.
+ */
+export class RequestTap {
+  /** Response body bytes sent to the client so far. */
+  responseBytes = 0;
+  private readonly id: number;
+  private stage: 'arrived' | 'requested' | 'responded' | 'ended' = 'arrived';
+  private respondedAt = 0;
+
+  constructor(
+    private readonly hub: TapHub,
+    private readonly direction: TrafficDirection,
+    /** The client's address, read while the connection was surely open. */
+    private readonly source: SocketAddress,
+    /** When the request head arrived (performance.now()). */
+    private readonly startedAt: number,
+  ) {
+    this.id = hub.nextRequestId();
+  }
+
+  /** Whether requestInit went out. */
+  get requested(): boolean {
+    return this.stage !== 'arrived';
+  }
+
+  requestInit(fields: TapRequestFields): void {
+    if (this.stage !== 'arrived') return;
+    this.stage = 'requested';
+    this.hub.requestInit({ ...fields, id: this.id, direction: this.direction, source: this.source });
+  }
+
+  responseInit(status: number, headers: TapHeaders): void {
+    if (this.stage !== 'requested') return;
+    this.stage = 'responded';
+    this.respondedAt = performance.now();
+    this.hub.responseInit({ id: this.id, sinceRequestInitMs: this.respondedAt - this.startedAt, status, headers });
+  }
+
+  /** The request is over; without a requestInit before it, there is nothing to end. */
+  responseEnd(end: RequestTapEnd): void {
+    if (this.stage !== 'requested' && this.stage !== 'responded') return;
+    const now = performance.now();
+    const responded = this.stage === 'responded';
+    this.stage = 'ended';
+    this.hub.responseEnd({
+      id: this.id,
+      sinceRequestInitMs: now - this.startedAt,
+      sinceResponseInitMs: responded ? now - this.respondedAt : undefined,
+      responseBytes: this.responseBytes,
+      grpcStatus: end.grpcStatus,
+      resetErrorCode: end.resetErrorCode,
+      trailers: end.trailers !== undefined && end.trailers.length !== 0 ? end.trailers : undefined,
+    });
+  }
+
+  /** Publishes the head and counts the body of a synthetic error (as sendProxyError and respondH2ProxyError write it). */
+  syntheticResponse(status: ProxyErrorStatus, reason: string, grpc: boolean): void {
+    const headers: Record<string, string> = { [PROXY_ERROR_HEADER]: headerSafe(reason) };
+    if (grpc) {
+      headers['content-type'] = 'application/grpc';
+      headers['grpc-status'] = String(grpcStatusOf(status));
+      headers['grpc-message'] = encodeURIComponent(reason);
+      this.responseInit(200, headers);
+      return;
+    }
+    const bytes = Buffer.byteLength(`${reason}\n`);
+    headers['content-type'] = 'text/plain; charset=utf-8';
+    headers['content-length'] = String(bytes);
+    this.responseInit(status, headers);
+    this.responseBytes += bytes;
+  }
+}
+
+/** Unknown host part of a destination no endpoint was chosen for. */
+const UNSPECIFIED_IP = '0.0.0.0';
+
+/**
+ * Where tap says a request went, with the labels of that place: the chosen endpoint; before any was chosen (failed
+ * or abandoned while waiting), the direct address, else the original destination, else the logical authority's port.
+ */
+export function tapDestinationOf(
+  destination: Http1Destination,
+  chosen: ChosenEndpoint | undefined,
+): Pick<TapRequestInit, 'destination' | 'destinationLabels'> {
+  if (chosen !== undefined) return { destination: chosen.address, destinationLabels: chosen.labels.destination };
+  if (destination.kind === 'direct') return { destination: destination.address };
+  return { destination: destination.fallback ?? { ip: UNSPECIFIED_IP, port: destination.logical.authority.port } };
+}
+
+/** The route labels tap shows for a request a profile route matched; none for the default route. */
+export function tapRouteLabelsOf(route: CompiledProfileRoute | undefined, labels: RouteLabels | undefined): TapLabels | undefined {
+  return route === undefined || labels === undefined ? undefined : { dst: labels.dst, route: route.name };
+}
+
+/** The authority tap shows when the request named none: the one it was routed to, if any. */
+export function tapAuthorityOf(destination: Http1Destination): string {
+  return destination.kind === 'balanced' ? destination.logical.canonical : (destination.authority ?? '');
 }

@@ -11,6 +11,7 @@ import {
 } from '@weft/core';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { TapHub } from '../tap/tap-hub.js';
 import { chooseEndpoint, type ForwardContext, type ForwardOptions, resolveOutboundDestination, type ResolvedDestination } from './forward-context.js';
 import { createHardenedHttp1Server, DEFAULT_HTTP1_SERVER_LIMITS, type Http1ServerLimits, rejectUnsafeFraming } from './hardened-http1-server.js';
 import type { BalancerFactory } from './outbound-target.js';
@@ -45,6 +46,8 @@ export interface Http1ProxyDeps {
   readonly metrics: ProxyMetrics;
   readonly clock: Clock;
   readonly random: RandomSource;
+  /** Every request is published here while somebody taps the proxy. */
+  readonly tap?: TapHub;
 }
 
 export interface Http1ProxyOptions extends ForwardOptions {
@@ -101,6 +104,7 @@ export class Http1Proxy {
       tls,
       stripClientId: role.direction === 'inbound',
       directLabels: new Map(),
+      tap: deps.tap,
     };
     this.server = createHardenedHttp1Server(this.options.limits);
     this.server.on('request', (req: IncomingMessage, res: ServerResponse) => this.onRequest(req, res));

@@ -11,7 +11,17 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { PassThrough, type Readable } from 'node:stream';
 import { AttemptHandler } from './attempt-handler.js';
-import { chooseEndpoint, type ForwardContext, type Http1Destination, recordedResponse } from './forward-context.js';
+import {
+  type ChosenEndpoint,
+  chooseEndpoint,
+  type ForwardContext,
+  type Http1Destination,
+  recordedResponse,
+  RequestTap,
+  tapAuthorityOf,
+  tapDestinationOf,
+  tapRouteLabelsOf,
+} from './forward-context.js';
 import { forwardRequestHeaders, forwardResponseHeaders, rawHeaderValue } from './hop-by-hop-headers.js';
 import type { OutboundTarget } from './outbound-target.js';
 import { grpcStatusOf, isGrpcContentType, type ProxyErrorStatus, sendProxyError } from './proxy-error.js';
@@ -29,6 +39,8 @@ const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EHOS
 const REQUEST_FAULTS = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH', 'UND_ERR_ABORTED', CLIENT_ABORTED]);
 /** A reused keep-alive connection that the server closed just as the request went out. */
 const STALE_CONNECTION_ERRORS = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE']);
+/** Tap's reset code for an exchange whose client connection was cut: HTTP/1 has no RST_STREAM to name. */
+const CONNECTION_CUT = 0;
 
 export class ProxyExchange {
   private readonly startedAt = performance.now();
@@ -50,6 +62,8 @@ export class ProxyExchange {
   private committed = false;
   private done = false;
   private routeRecorded = false;
+  /** Present only if somebody tapped when the request arrived; `this.tap?.x(...)` then builds nothing otherwise. */
+  private readonly tap: RequestTap | undefined;
 
   constructor(
     private readonly context: ForwardContext,
@@ -59,6 +73,11 @@ export class ProxyExchange {
   ) {
     this.grpc = isGrpcContentType(req.headers['content-type']);
     this.headers = forwardRequestHeaders(req.rawHeaders, { stripClientId: context.stripClientId });
+    const hub = context.tap;
+    if (hub?.isTapping() === true) {
+      const source = { ip: req.socket.remoteAddress ?? '', port: req.socket.remotePort ?? 0 };
+      this.tap = new RequestTap(hub, context.direction, source, this.startedAt);
+    }
   }
 
   start(): void {
@@ -106,6 +125,7 @@ export class ProxyExchange {
       handler.cancel();
       return false;
     }
+    if (this.tap !== undefined) this.tap.responseBytes += chunk.length;
     const flowing = this.res.write(chunk);
     if (!flowing) this.res.once('drain', handler.resume);
     return flowing;
@@ -123,7 +143,7 @@ export class ProxyExchange {
     if (handler !== this.current || this.done) return;
     if (trailerPairs.length > 0) this.res.addTrailers(pairsOf(trailerPairs));
     this.res.end();
-    this.finish(handler.status, handler.grpcStatus, undefined);
+    this.finish(handler.status, handler.grpcStatus, undefined, undefined, trailerPairs);
   }
 
   onAttemptError(handler: AttemptHandler, error: Error & { code?: string }): void {
@@ -140,7 +160,7 @@ export class ProxyExchange {
     if (this.committed) {
       // The head is already out: the only honest signal left is to cut the downstream connection.
       this.res.destroy(error);
-      this.finish(handler.status, undefined, code);
+      this.finish(handler.status, undefined, code, CONNECTION_CUT);
       return;
     }
     if (this.mayTryAgain(code, connectFailure)) {
@@ -165,6 +185,7 @@ export class ProxyExchange {
       return;
     }
     this.attempts += 1;
+    if (this.tap !== undefined) this.tapRequest(this.tap, chosen);
     const handler = new AttemptHandler(this, chosen);
     this.current = handler;
     this.context.metrics.requestStarted(chosen.labels);
@@ -279,6 +300,7 @@ export class ProxyExchange {
       headers = forwardResponseHeaders(rawHeaders);
       handler.grpcStatus = parseGrpcStatus(rawHeaderValue(headers, 'grpc-status'));
       this.res.writeHead(status, headers);
+      this.tap?.responseInit(status, headers);
     } catch {
       this.committed = false;
       handler.cancel();
@@ -291,8 +313,13 @@ export class ProxyExchange {
   private fail(status: ProxyErrorStatus, reason: string): void {
     if (this.done) return;
     this.clearTimers();
+    const answered = !this.res.headersSent && !this.res.destroyed;
     sendProxyError(this.res, status, reason, this.grpc, !this.req.complete);
-    this.finish(this.grpc ? 200 : status, this.grpc ? grpcStatusOf(status) : undefined, undefined);
+    if (answered && this.tap !== undefined) {
+      this.tapRequest(this.tap, undefined);
+      this.tap.syntheticResponse(status, reason, this.grpc);
+    }
+    this.finish(this.grpc ? 200 : status, this.grpc ? grpcStatusOf(status) : undefined, undefined, answered ? undefined : CONNECTION_CUT);
   }
 
   private readonly onRouteTimeout = (): void => {
@@ -306,22 +333,54 @@ export class ProxyExchange {
   private readonly onDownstreamClose = (): void => {
     if (this.done) return;
     this.current?.cancel();
-    this.finish(this.committed ? this.res.statusCode : undefined, undefined, 'client closed the connection');
+    this.finish(this.committed ? this.res.statusCode : undefined, undefined, 'client closed the connection', CONNECTION_CUT);
   };
 
-  /** The request is over when its response (real or synthetic) ended, or the client left. */
-  private finish(status: number | undefined, grpcStatus: number | undefined, error: string | undefined): void {
+  /**
+   * The request is over when its response (real or synthetic) ended, or the client left. `resetCode` is set when the
+   * client's connection was cut short (CONNECTION_CUT); `trailers` are those forwarded.
+   */
+  private finish(
+    status: number | undefined,
+    grpcStatus: number | undefined,
+    error: string | undefined,
+    resetCode?: number,
+    trailers?: readonly string[],
+  ): void {
     if (this.done) return;
     this.done = true;
     this.clearTimers();
     if (this.logical !== undefined) this.logical.active -= 1;
     this.recordRoute(status, grpcStatus, error);
+    if (this.tap !== undefined) this.tapEnd(this.tap, grpcStatus, resetCode, trailers);
+  }
+
+  // ----- tap -----
+
+  /** requestInit, once: the request as the client sent it, going to `chosen` (or what is known before one is). */
+  private tapRequest(tap: RequestTap, chosen: ChosenEndpoint | undefined): void {
+    if (tap.requested) return;
+    tap.requestInit({
+      ...tapDestinationOf(this.destination, chosen),
+      method: this.req.method ?? 'GET',
+      scheme: 'http',
+      authority: this.req.headers.host ?? tapAuthorityOf(this.destination),
+      path: this.req.url ?? '/',
+      headers: this.req.rawHeaders,
+      routeLabels: tapRouteLabelsOf(this.route, this.routeLabels),
+    });
+  }
+
+  /** responseEnd, after the requestInit of a request that ended before reaching any endpoint. */
+  private tapEnd(tap: RequestTap, grpcStatus: number | undefined, resetCode: number | undefined, trailers: readonly string[] | undefined): void {
+    this.tapRequest(tap, undefined);
+    tap.responseEnd({ grpcStatus, resetErrorCode: resetCode, trailers });
   }
 
   /** Gives up without a word: the server already answered a malformed request. */
   private abandon(): void {
     this.routeRecorded = true;
-    this.finish(undefined, undefined, 'malformed request');
+    this.finish(undefined, undefined, 'malformed request', CONNECTION_CUT);
   }
 
   // ----- routes and metrics -----
