@@ -9,33 +9,13 @@
 # The packages' own nginx and haproxy services are kept from starting during the install (policy-rc.d): the
 # benchmark starts its own instances on loopback ports, with configs it writes to a temporary directory.
 set -euo pipefail
+# shellcheck source=lib/apt-install.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/apt-install.sh"
 
 packages=(haproxy nginx-light wrk nghttp2-client hey)
 
-missing=()
-for pkg in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
-
-if ((${#missing[@]} > 0)); then
-  if [[ $(id -u) -ne 0 ]]; then
-    echo "setup-bench: missing ${missing[*]}; run as root: apt-get update && apt-get install -y ${missing[*]}" >&2
-    exit 1
-  fi
-  echo "setup-bench: installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  # policy-rc.d keeps the packages' post-install scripts from starting system-wide nginx/haproxy on port 80.
-  policy=/usr/sbin/policy-rc.d
-  had_policy=0
-  [[ -e $policy ]] && had_policy=1
-  if ((had_policy == 0)); then
-    printf '#!/bin/sh\nexit 101\n' >"$policy"
-    chmod +x "$policy"
-    trap 'rm -f "$policy"' EXIT
-  fi
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+# --hold-services keeps the packages' post-install scripts from starting system-wide nginx/haproxy on port 80.
+apt_install_missing --hold-services setup-bench "${packages[@]}"
 
 for tool in haproxy nginx wrk h2load hey taskset; do
   command -v "$tool" >/dev/null || { echo "setup-bench: $tool is still missing after install" >&2; exit 1; }

@@ -1,14 +1,5 @@
 // InMemoryResolveName: host names answered from a table that tests change, with failures they can inject.
-import {
-  dnsNameProblem,
-  err,
-  NameResolutionError,
-  type NameResolutionErrorCode,
-  ok,
-  type ResolvedName,
-  type ResolveName,
-  type Result,
-} from '@weft/core';
+import { err, NameResolutionError, type NameResolutionErrorCode, ok, planNameLookup, type ResolvedName, type ResolveName, type Result } from '@weft/core';
 import { injectable } from 'inversify';
 import { isIP } from 'node:net';
 
@@ -66,15 +57,9 @@ export class InMemoryResolveName implements ResolveName {
   }
 
   private answer(host: string): Result<ResolvedName, NameResolutionError> {
-    if (isIP(host) !== 0) return ok({ addresses: [host], ttlMs: IN_MEMORY_FIXED_ANSWER_TTL_MS });
-    const name = keyOf(host);
-    const problem = dnsNameProblem(name);
-    if (problem !== undefined) {
-      return err(new NameResolutionError('invalid', host, `host name ${problem}; write a DNS name such as "api.example.com" or an IP address`));
-    }
-    if (name === 'localhost' || name.endsWith('.localhost')) {
-      return ok({ addresses: ['127.0.0.1', '::1'], ttlMs: IN_MEMORY_FIXED_ANSWER_TTL_MS });
-    }
+    const plan = planNameLookup(host, IN_MEMORY_FIXED_ANSWER_TTL_MS, (text) => isIP(text) !== 0);
+    if (plan.kind === 'answered') return plan.result;
+    const { name } = plan;
     this.counts.set(name, (this.counts.get(name) ?? 0) + 1);
     const entry = this.names.get(name);
     if (entry === undefined) return err(new NameResolutionError('not-found', host, 'no such name'));

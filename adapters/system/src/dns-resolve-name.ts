@@ -1,14 +1,5 @@
 // DnsResolveName: host names resolved through DNS (A and AAAA with their TTLs), TTLs kept within bounds, typed failures.
-import {
-  dnsNameProblem,
-  err,
-  NameResolutionError,
-  type NameResolutionErrorCode,
-  ok,
-  type ResolvedName,
-  type ResolveName,
-  type Result,
-} from '@weft/core';
+import { err, NameResolutionError, type NameResolutionErrorCode, ok, planNameLookup, type ResolvedName, type ResolveName, type Result } from '@weft/core';
 import { Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
 
@@ -43,7 +34,6 @@ export const DNS_DEFAULT_MIN_TTL_MS = 5_000;
 export const DNS_DEFAULT_MAX_TTL_MS = 60_000;
 const DEFAULT_TIMEOUT_MS = 2_000;
 const DEFAULT_TRIES = 2;
-const LOOPBACK = ['127.0.0.1', '::1'] as const;
 const NO_ADDRESSES = 'the name has no A or AAAA records';
 
 const DNS_ERRORS: Readonly<Record<string, readonly [NameResolutionErrorCode, string]>> = {
@@ -85,13 +75,9 @@ export class DnsResolveName implements ResolveName {
   }
 
   async resolve(host: string): Promise<Result<ResolvedName, NameResolutionError>> {
-    if (isIP(host) !== 0) return ok({ addresses: [host], ttlMs: this.maxTtlMs });
-    const name = host.toLowerCase().replace(/\.$/, '');
-    const problem = dnsNameProblem(name);
-    if (problem !== undefined) {
-      return err(new NameResolutionError('invalid', host, `host name ${problem}; write a DNS name such as "api.example.com" or an IP address`));
-    }
-    if (name === 'localhost' || name.endsWith('.localhost')) return ok({ addresses: [...LOOPBACK], ttlMs: this.maxTtlMs });
+    const plan = planNameLookup(host, this.maxTtlMs, (text) => isIP(text) !== 0);
+    if (plan.kind === 'answered') return plan.result;
+    const { name } = plan;
     const [v4, v6] = await Promise.all([
       query(() => this.lookup.resolve4(name, { ttl: true })),
       query(() => this.lookup.resolve6(name, { ttl: true })),

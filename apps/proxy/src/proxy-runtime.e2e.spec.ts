@@ -1,17 +1,11 @@
-import { InMemoryDiscoverEndpoints, memoryModule } from '@weft/adapter-memory';
-import { prometheusModule } from '@weft/adapter-prometheus';
-import { systemModule } from '@weft/adapter-system';
-import { ProxyMetrics, type SocketAddress } from '@weft/core';
+import type { SocketAddress } from '@weft/core';
 import { createServer, request, type Server } from 'node:http';
 import { connect as connectH2, createServer as createH2Server } from 'node:http2';
 import { type AddressInfo, connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { readProxyConfig } from './proxy-config.js';
-import { createProxyContainer } from './proxy-container.js';
-import { type RunningProxy, startProxy } from './proxy-runtime.js';
+import type { RunningProxy } from './proxy-runtime.js';
+import { startProxyInProcess } from './proxy-runtime.spec-helper.js';
 import type { TransportEvent } from './transport/transport-log.js';
-
-const anyPort: SocketAddress = { ip: '127.0.0.1', port: 0 };
 
 async function serve(name: string): Promise<{ server: Server; address: SocketAddress }> {
   const server = createServer((req, res) => {
@@ -45,24 +39,14 @@ describe('the proxy as main.ts runs it', () => {
   });
 
   async function startWith(backend: SocketAddress, app: SocketAddress): Promise<{ proxy: RunningProxy; events: TransportEvent[] }> {
-    const base = readProxyConfig({
+    const events: TransportEvent[] = [];
+    const env = {
       WEFT_PROXY_UPSTREAMS: 'books=books.shop.svc.cluster.local:7000@4301',
       WEFT_PROXY_ENDPOINTS: `books.shop:7000=${backend.ip}:${backend.port}`,
       WEFT_PROXY_SHUTDOWN_GRACE_PERIOD: '2s',
-    });
-    const config = {
-      ...base,
-      outboundAddr: anyPort,
-      inboundAddr: anyPort,
-      tapAddr: anyPort,
-      adminAddr: anyPort,
-      inboundAppAddr: app,
-      upstreams: base.upstreams.map((upstream) => ({ ...upstream, listenAddr: anyPort })),
     };
-    const container = createProxyContainer([systemModule(), memoryModule({ omit: [ProxyMetrics] }), prometheusModule({ version: 'test' })]);
-    const events: TransportEvent[] = [];
-    const running = await startProxy({ config, container, log: (event) => events.push(event), staticDiscovery: container.get(InMemoryDiscoverEndpoints) });
-    return { proxy: running, events };
+    const running = await startProxyInProcess(env, app, (event) => events.push(event));
+    return { proxy: running.proxy, events };
   }
 
   it('carries requests to a standalone upstream and to the local app, and counts them on /metrics', async () => {

@@ -1,20 +1,15 @@
 import { type ClientReadableStream, credentials, status as grpcStatus } from '@grpc/grpc-js';
-import { InMemoryDiscoverEndpoints, memoryModule } from '@weft/adapter-memory';
-import { prometheusModule } from '@weft/adapter-prometheus';
-import { systemModule } from '@weft/adapter-system';
 import { tap } from '@weft/contracts';
-import { ProxyMetrics, parseAuthority, type SocketAddress, unwrap } from '@weft/core';
+import { parseAuthority, type SocketAddress, unwrap } from '@weft/core';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { callUnary, echoClient, type GrpcUpstream, startGrpcUpstream } from './h2/h2-test-kit.spec-helper.js';
-import { readProxyConfig } from './proxy-config.js';
-import { createProxyContainer } from './proxy-container.js';
-import { type RunningProxy, startProxy } from './proxy-runtime.js';
+import type { RunningProxy } from './proxy-runtime.js';
+import { startProxyInProcess } from './proxy-runtime.spec-helper.js';
 
 // The whole proxy as main.ts runs it, observed through its Tap gRPC server with the generated client.
 
-const anyPort: SocketAddress = { ip: '127.0.0.1', port: 0 };
 const BOOKS = 'books.shop.svc.cluster.local:7000';
 const ECHO = 'echo.shop.svc.cluster.local:9000';
 const EMPTY = 'empty.shop.svc.cluster.local:7100';
@@ -42,24 +37,15 @@ async function serveBooks(): Promise<SocketAddress> {
 
 async function startTapped(books: SocketAddress, echo: GrpcUpstream | undefined, app: SocketAddress = books): Promise<Running> {
   const echoEndpoint = echo === undefined ? '' : `;echo.shop:9000=${echo.address.ip}:${echo.address.port}`;
-  const base = readProxyConfig({
-    WEFT_PROXY_UPSTREAMS: `books=${BOOKS}@4301,echo=${ECHO}@4302,empty=${EMPTY}@4303`,
-    WEFT_PROXY_ENDPOINTS: `books.shop:7000=${books.ip}:${books.port}${echoEndpoint}`,
-    WEFT_PROXY_FAIL_FAST_TIMEOUT: '200ms',
-    WEFT_PROXY_SHUTDOWN_GRACE_PERIOD: '2s',
-  });
-  const config = {
-    ...base,
-    outboundAddr: anyPort,
-    inboundAddr: anyPort,
-    tapAddr: anyPort,
-    adminAddr: anyPort,
-    inboundAppAddr: app,
-    upstreams: base.upstreams.map((upstream) => ({ ...upstream, listenAddr: anyPort })),
-  };
-  const container = createProxyContainer([systemModule(), memoryModule({ omit: [ProxyMetrics] }), prometheusModule({ version: 'test' })]);
-  const discovery = container.get(InMemoryDiscoverEndpoints);
-  const proxy = await startProxy({ config, container, log: () => undefined, staticDiscovery: discovery });
+  const { proxy, discovery } = await startProxyInProcess(
+    {
+      WEFT_PROXY_UPSTREAMS: `books=${BOOKS}@4301,echo=${ECHO}@4302,empty=${EMPTY}@4303`,
+      WEFT_PROXY_ENDPOINTS: `books.shop:7000=${books.ip}:${books.port}${echoEndpoint}`,
+      WEFT_PROXY_FAIL_FAST_TIMEOUT: '200ms',
+      WEFT_PROXY_SHUTDOWN_GRACE_PERIOD: '2s',
+    },
+    app,
+  );
   cleanups.push(() => proxy.stop());
   // Known to discovery, but without a single endpoint: requests wait, then fail fast with 503.
   discovery.setEndpoints(unwrap(parseAuthority(EMPTY)), []);

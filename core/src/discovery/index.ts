@@ -4,3 +4,4 @@ export * from './endpoint.js';
 export * from './endpoint-update.js';
 export * from './discover-endpoints.port.js';
 export * from './resolve-name.port.js';
+export * from './plan-name-lookup.js';

@@ -1,27 +1,11 @@
 // H2Exchange: one forwarded HTTP/2 stream: route, body, attempts with retries and timeouts, response, trailers, resets.
-import {
-  type CompiledProfileRoute,
-  formatSocketAddress,
-  isFailureResponse,
-  matchProfileRoute,
-  parseGrpcStatus,
-  type RouteLabels,
-} from '@weft/core';
+import { formatSocketAddress, parseGrpcStatus } from '@weft/core';
 import { type ClientHttp2Stream, constants, type ServerHttp2Stream, type ServerStreamResponseOptions } from 'node:http2';
 import { performance } from 'node:perf_hooks';
-import {
-  type ChosenEndpoint,
-  chooseEndpoint,
-  type Http1Destination,
-  recordedResponse,
-  RequestTap,
-  tapAuthorityOf,
-  tapDestinationOf,
-  tapRouteLabelsOf,
-} from '../http/forward-context.js';
+import { type ChosenEndpoint, type Http1Destination, tapAuthorityOf } from '../http/forward-context.js';
+import { ForwardExchange, type TapRequestLine } from '../http/forward-exchange.js';
 import { rawHeaderValue } from '../http/hop-by-hop-headers.js';
-import type { OutboundTarget } from '../http/outbound-target.js';
-import { grpcStatusOf, isGrpcContentType, type ProxyErrorStatus } from '../http/proxy-error.js';
+import { isGrpcContentType, type ProxyErrorStatus } from '../http/proxy-error.js';
 import { H2Attempt } from './h2-attempt.js';
 import type { H2ForwardContext } from './h2-forward-context.js';
 import { forwardH2RequestHeaders, forwardH2ResponseHeaders, headerObjectOf } from './h2-headers.js';
@@ -33,9 +17,6 @@ import { resetCodeOf, resetH2Stream } from './reset-h2-stream.js';
 const { NGHTTP2_CANCEL, NGHTTP2_NO_ERROR, NGHTTP2_REFUSED_STREAM, NGHTTP2_INTERNAL_ERROR } = constants;
 /** The HEADERS flag that ends the stream (Node's `endAfterHeaders` is set only after the 'response' event). */
 export const END_STREAM_FLAG = 0x1;
-
-/** How often a stream waiting for an endpoint looks again. */
-const ENDPOINT_POLL_MS = 20;
 /**
  * gRPC statuses a retryable route retries when no response class decides: the endpoint could not serve the call.
  * Other failures (NOT_FOUND, INVALID_ARGUMENT...) are answers, and the same call would get them again.
@@ -49,51 +30,33 @@ const RESPOND_ENDED = { endStream: true, sendDate: false } as ServerStreamRespon
 /** Why an attempt ended without a response: never reached the endpoint, refused unprocessed, or lost after sending. */
 type AttemptFailure = 'connect' | 'refused' | 'lost';
 
-export class H2Exchange {
-  private readonly startedAt = performance.now();
-  private readonly grpc: boolean;
-  private readonly method: string;
-  private readonly path: string;
+export class H2Exchange extends ForwardExchange<H2ForwardContext, H2Attempt> {
   private readonly headers: string[];
   private body: H2RequestBody | undefined;
-  /** The logical target of a balanced stream, held (active) until the exchange ends. */
-  private logical: OutboundTarget | undefined;
-  private route: CompiledProfileRoute | undefined;
-  private routeLabels: RouteLabels | undefined;
-  private attempts = 0;
-  private waitingSince = -1;
-  private current: H2Attempt | undefined;
-  private routeTimer: NodeJS.Timeout | undefined;
-  private waitTimer: NodeJS.Timeout | undefined;
-  private committed = false;
-  private done = false;
-  private routeRecorded = false;
   /** The trailers that close the committed response. */
   private trailers: string[] = [];
-  /** Present only if somebody tapped when the stream arrived; `this.tap?.x(...)` then builds nothing otherwise. */
-  private readonly tap: RequestTap | undefined;
   /** The request's raw headers, kept for tap only. */
   private readonly tapHeaders: readonly string[] | undefined;
 
   constructor(
-    private readonly context: H2ForwardContext,
+    context: H2ForwardContext,
     private readonly downstream: ServerHttp2Stream,
     rawHeaders: readonly string[],
     /** The request's HEADERS carried END_STREAM: there is no body. */
     private readonly bodyless: boolean,
-    private destination: Http1Destination,
+    destination: Http1Destination,
   ) {
-    this.grpc = isGrpcContentType(rawHeaderValue(rawHeaders, 'content-type'));
-    this.method = rawHeaderValue(rawHeaders, ':method') ?? 'GET';
-    this.path = rawHeaderValue(rawHeaders, ':path') ?? '/';
+    super(context, destination, {
+      grpc: isGrpcContentType(rawHeaderValue(rawHeaders, 'content-type')),
+      method: rawHeaderValue(rawHeaders, ':method') ?? 'GET',
+      path: rawHeaderValue(rawHeaders, ':path') ?? '/',
+      source: () => {
+        const socket = downstream.session?.socket;
+        return { ip: socket?.remoteAddress ?? '', port: socket?.remotePort ?? 0 };
+      },
+    });
     this.headers = forwardH2RequestHeaders(rawHeaders, { stripClientId: context.stripClientId });
-    const hub = context.tap;
-    if (hub?.isTapping() === true) {
-      const socket = downstream.session?.socket;
-      const source = { ip: socket?.remoteAddress ?? '', port: socket?.remotePort ?? 0 };
-      this.tap = new RequestTap(hub, context.direction, source, this.startedAt);
-      this.tapHeaders = rawHeaders;
-    }
+    if (this.tap !== undefined) this.tapHeaders = rawHeaders;
   }
 
   start(): void {
@@ -110,23 +73,12 @@ export class H2Exchange {
 
   // ----- attempts -----
 
-  private attempt(): void {
-    if (this.done) return;
-    const chosen = chooseEndpoint(this.context, this.destination);
-    if ('wait' in chosen) {
-      if (chosen.wait) this.waitForEndpoint();
-      else if (this.destination.kind === 'balanced' && this.destination.fallback !== undefined && this.attempts === 0) {
-        this.destination = { kind: 'direct', address: this.destination.fallback, authority: undefined };
-        this.attempt();
-      } else this.fail(503, chosen.reason);
-      return;
-    }
-    this.attempts += 1;
-    if (this.tap !== undefined) this.tapRequest(this.tap, chosen);
-    const upstream = this.context.upstreams.get(chosen.address);
-    const attempt = new H2Attempt(chosen, upstream);
-    this.current = attempt;
-    this.context.metrics.requestStarted(chosen.labels);
+  protected newAttempt(chosen: ChosenEndpoint): H2Attempt {
+    return new H2Attempt(chosen, this.context.upstreams.get(chosen.address));
+  }
+
+  protected send(attempt: H2Attempt): void {
+    const { upstream } = attempt;
     let stream: ClientHttp2Stream;
     try {
       stream = upstream.request(this.headers, { endStream: this.body === undefined });
@@ -164,19 +116,8 @@ export class H2Exchange {
     setImmediate(() => this.attempt());
   }
 
-  private waitForEndpoint(): void {
-    const now = performance.now();
-    if (this.waitingSince < 0) this.waitingSince = now;
-    const { failFastMs } = this.context.options;
-    if (now - this.waitingSince >= failFastMs) {
-      const name = this.destination.kind === 'balanced' ? this.destination.logical.canonical : 'the target';
-      this.fail(503, `no endpoint of ${name} was available within ${failFastMs} ms (fail-fast)`);
-      return;
-    }
-    this.waitTimer = setTimeout(() => {
-      this.waitTimer = undefined;
-      this.attempt();
-    }, ENDPOINT_POLL_MS);
+  protected cancelAttempt(attempt: H2Attempt): void {
+    attempt.cancel(NGHTTP2_CANCEL);
   }
 
   // ----- response -----
@@ -196,7 +137,7 @@ export class H2Exchange {
       // A failure the route retries puts the endpoint on the balancer's failure backoff, so the retry goes elsewhere.
       attempt.settleLease(retry);
       if (retry) this.retry(attempt);
-      else this.commit(attempt);
+      else this.commitHead(attempt);
       return;
     }
     if (attempt.headEndsStream) attempt.grpcStatus = parseGrpcStatus(rawHeaderValue(raw, 'grpc-status'));
@@ -206,7 +147,7 @@ export class H2Exchange {
       return;
     }
     attempt.settleLease(false);
-    this.commit(attempt);
+    this.commitHead(attempt);
   }
 
   private onResponseData(attempt: H2Attempt, chunk: Buffer): void {
@@ -214,7 +155,7 @@ export class H2Exchange {
     if (attempt.held) {
       attempt.held = false;
       attempt.settleLease(false);
-      if (!this.commit(attempt)) return;
+      if (!this.commitHead(attempt)) return;
     }
     if (this.downstream.destroyed) return;
     if (this.tap !== undefined) this.tap.responseBytes += chunk.length;
@@ -243,7 +184,7 @@ export class H2Exchange {
         this.retry(attempt);
         return;
       }
-      if (!this.commit(attempt)) return;
+      if (!this.commitHead(attempt)) return;
     } else this.recordAttempt(attempt, undefined);
     if (!attempt.headEndsStream && !this.downstream.destroyed) {
       this.trailers = attempt.trailers;
@@ -316,14 +257,8 @@ export class H2Exchange {
 
   // ----- retry decisions -----
 
-  private replayable(): boolean {
+  protected isReplayable(): boolean {
     return this.body === undefined || this.body.replayable;
-  }
-
-  private shouldRetryStatus(status: number): boolean {
-    const route = this.route;
-    if (route === undefined || !route.isRetryable || !isFailureResponse(route, status)) return false;
-    return this.replayable() && this.attempts < this.context.options.maxAttempts && this.withdrawRetry();
   }
 
   /** Whether a gRPC response could still be retried, before its status is known. */
@@ -331,7 +266,7 @@ export class H2Exchange {
     return (
       this.route?.isRetryable === true &&
       this.destination.kind === 'balanced' &&
-      this.replayable() &&
+      this.isReplayable() &&
       this.attempts < this.context.options.maxAttempts
     );
   }
@@ -350,58 +285,37 @@ export class H2Exchange {
    * unprocessed (REFUSED_STREAM, or past a GOAWAY) may go anywhere; one lost after sending only on retryable routes.
    */
   private mayTryAgain(failure: AttemptFailure): boolean {
-    if (this.attempts >= this.context.options.maxAttempts || !this.replayable()) return false;
+    if (this.attempts >= this.context.options.maxAttempts || !this.isReplayable()) return false;
     if (failure === 'connect') return this.destination.kind === 'balanced';
     if (failure === 'refused') return true;
     return this.route?.isRetryable === true && this.withdrawRetry();
   }
 
-  private withdrawRetry(): boolean {
-    return this.destination.kind === 'balanced' && this.destination.logical.retryBudget().tryWithdraw();
-  }
-
   // ----- outcome -----
 
-  private commit(attempt: H2Attempt): boolean {
-    this.committed = true;
-    this.clearTimers();
-    this.body?.release();
-    try {
+  /** Releases the body kept for replays and sends the head `attempt` got. */
+  private commitHead(attempt: H2Attempt): boolean {
+    return this.commit(attempt, () => {
+      this.body?.release();
       this.downstream.respond(attempt.head, attempt.headEndsStream ? RESPOND_ENDED : RESPOND_STREAMING);
-      this.tap?.responseInit(attempt.status ?? 0, attempt.head);
-    } catch {
-      this.committed = false;
-      attempt.cancel(NGHTTP2_CANCEL);
-      this.fail(502, `upstream ${formatSocketAddress(attempt.endpoint.address)} sent a response head that cannot be forwarded`);
-      return false;
-    }
-    return true;
+      return attempt.head;
+    });
   }
 
-  private fail(status: ProxyErrorStatus, reason: string): void {
+  protected override fail(status: ProxyErrorStatus, reason: string): void {
     if (this.done) return;
-    this.clearTimers();
-    const downstream = this.downstream;
-    // A stream already closed gets no answer; one whose head went out only a reset (see respondH2ProxyError).
-    const answered = !downstream.destroyed && !downstream.closed && !downstream.headersSent;
-    respondH2ProxyError(downstream, status, reason, this.grpc);
-    if (answered && this.tap !== undefined) {
-      this.tapRequest(this.tap, undefined);
-      this.tap.syntheticResponse(status, reason, this.grpc);
-    }
-    const resetCode = answered ? undefined : (downstream.rstCode ?? NGHTTP2_INTERNAL_ERROR);
-    this.finish(this.grpc ? 200 : status, this.grpc ? grpcStatusOf(status) : undefined, undefined, resetCode);
+    super.fail(status, reason);
     // Whatever body is still coming is read and dropped; the response has said all there is.
     this.body?.discard();
   }
 
-  private readonly onRouteTimeout = (): void => {
-    this.routeTimer = undefined;
-    if (this.committed || this.done) return;
-    this.current?.cancel(NGHTTP2_CANCEL);
-    const route = this.route;
-    this.fail(504, `route "${route?.name ?? ''}" timed out after ${route?.timeoutMs ?? 0} ms`);
-  };
+  /** A stream already closed gets no answer; one whose head went out only a reset (see respondH2ProxyError). */
+  protected sendError(status: ProxyErrorStatus, reason: string): number | undefined {
+    const downstream = this.downstream;
+    const answered = !downstream.destroyed && !downstream.closed && !downstream.headersSent;
+    respondH2ProxyError(downstream, status, reason, this.grpc);
+    return answered ? undefined : (downstream.rstCode ?? NGHTTP2_INTERNAL_ERROR);
+  }
 
   /** The client's stream closed: before the end of the exchange its reset goes upstream with the same code. */
   private readonly onDownstreamClose = (): void => {
@@ -416,83 +330,17 @@ export class H2Exchange {
     this.finish(this.committed ? attempt?.status : undefined, undefined, 'client reset the stream', code);
   };
 
-  /**
-   * The exchange is over when its response (real or synthetic) went out whole, or the client left. `resetCode` is
-   * the RST_STREAM code of a stream that ended in a reset; `trailers` those forwarded.
-   */
-  private finish(
-    status: number | undefined,
-    grpcStatus: number | undefined,
-    error: string | undefined,
-    resetCode?: number,
-    trailers?: readonly string[],
-  ): void {
-    if (this.done) return;
-    this.done = true;
-    this.clearTimers();
-    if (this.logical !== undefined) this.logical.active -= 1;
-    this.recordRoute(status, grpcStatus, error);
-    if (this.tap !== undefined) this.tapEnd(this.tap, error === undefined ? grpcStatus : undefined, resetCode, trailers);
-  }
-
   // ----- tap -----
 
-  /** requestInit, once: the request as the client sent it, going to `chosen` (or what is known before one is). */
-  private tapRequest(tap: RequestTap, chosen: ChosenEndpoint | undefined): void {
-    if (tap.requested) return;
+  protected tapRequestLine(): TapRequestLine {
     const headers = this.tapHeaders ?? [];
-    tap.requestInit({
-      ...tapDestinationOf(this.destination, chosen),
+    return {
       method: this.method,
       scheme: rawHeaderValue(headers, ':scheme') ?? 'http',
       authority: rawHeaderValue(headers, ':authority') ?? rawHeaderValue(headers, 'host') ?? tapAuthorityOf(this.destination),
       path: this.path,
       headers,
-      routeLabels: tapRouteLabelsOf(this.route, this.routeLabels),
-    });
-  }
-
-  /** responseEnd, after the requestInit of a stream that ended before reaching any endpoint. */
-  private tapEnd(tap: RequestTap, grpcStatus: number | undefined, resetCode: number | undefined, trailers: readonly string[] | undefined): void {
-    this.tapRequest(tap, undefined);
-    tap.responseEnd({ grpcStatus, resetErrorCode: resetCode, trailers });
-  }
-
-  // ----- routes and metrics -----
-
-  private startRoute(destination: Extract<Http1Destination, { kind: 'balanced' }>): void {
-    const { logical } = destination;
-    this.logical = logical;
-    logical.active += 1;
-    this.route = matchProfileRoute(logical.profile(), { method: this.method, path: this.path });
-    this.routeLabels = logical.routeLabelsFor(this.context.direction, this.route?.name ?? 'default');
-    this.context.metrics.routeRequestStarted(this.routeLabels);
-    // Retries are a share of the requests that could be retried, as in Linkerd.
-    if (this.route?.isRetryable === true) logical.retryBudget().deposit();
-    const timeoutMs = this.route?.timeoutMs;
-    if (timeoutMs !== undefined && timeoutMs > 0) this.routeTimer = setTimeout(this.onRouteTimeout, timeoutMs);
-  }
-
-  private recordAttempt(attempt: H2Attempt, error: string | undefined): void {
-    if (attempt.recorded) return;
-    attempt.recorded = true;
-    const latencyMs = (attempt.headAt > 0 ? attempt.headAt : performance.now()) - attempt.startedAt;
-    const outcome = { status: attempt.status, grpcStatus: attempt.grpcStatus, error };
-    this.context.metrics.responseEnded(attempt.endpoint.labels, recordedResponse(this.route, outcome, latencyMs));
-  }
-
-  private recordRoute(status: number | undefined, grpcStatus: number | undefined, error: string | undefined): void {
-    if (this.routeLabels === undefined || this.routeRecorded) return;
-    this.routeRecorded = true;
-    const outcome = { status, grpcStatus, error };
-    this.context.metrics.routeResponseEnded(this.routeLabels, recordedResponse(this.route, outcome, performance.now() - this.startedAt));
-  }
-
-  private clearTimers(): void {
-    if (this.routeTimer !== undefined) clearTimeout(this.routeTimer);
-    if (this.waitTimer !== undefined) clearTimeout(this.waitTimer);
-    this.routeTimer = undefined;
-    this.waitTimer = undefined;
+    };
   }
 }
 

@@ -1,12 +1,13 @@
 // H2Proxy: takes sockets detected as HTTP/2 (h2c prior knowledge) and forwards their streams, gRPC included.
-import { formatAuthority, type TlsStatus } from '@weft/core';
+import { formatAuthority } from '@weft/core';
 import type { Http2Server, Http2Session, ServerHttp2Session, ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
 import { type ForwardOptions, type ResolvedDestination, resolveOutboundDestination } from '../http/forward-context.js';
 import { rawHeaderValue } from '../http/hop-by-hop-headers.js';
 import type { Http1ConnectionInfo, Http1ProxyDeps, Http1ProxyRole } from '../http/http1-proxy.js';
-import { OutboundTargets } from '../http/outbound-targets.js';
+import type { OutboundTargets } from '../http/outbound-targets.js';
 import { isGrpcContentType } from '../http/proxy-error.js';
+import { sharedForwardContext } from '../http/shared-forward-context.js';
 import { END_STREAM_FLAG, H2Exchange } from './h2-exchange.js';
 import type { H2ForwardContext } from './h2-forward-context.js';
 import { respondH2ProxyError } from './h2-proxy-error.js';
@@ -58,24 +59,9 @@ export class H2Proxy {
   ) {
     const settings = { ...DEFAULT_H2_PROXY_OPTIONS, ...options };
     this.upstreams = new H2UpstreamSessions(settings.upstream);
-    this.targets =
-      role.direction === 'outbound' ? new OutboundTargets(role.balancers, role.profiles, deps.clock, settings.targetIdleMs) : undefined;
-    const tls: TlsStatus =
-      role.direction === 'outbound'
-        ? { tls: 'no_identity', reason: 'not_provided_by_service_discovery' }
-        : { tls: 'no_identity', reason: 'no_tls_from_remote' };
-    this.context = {
-      direction: role.direction,
-      metrics: deps.metrics,
-      random: deps.random,
-      upstreams: this.upstreams,
-      targets: this.targets,
-      options: settings,
-      tls,
-      stripClientId: role.direction === 'inbound',
-      directLabels: new Map(),
-      tap: deps.tap,
-    };
+    const shared = sharedForwardContext(role, deps, settings);
+    this.targets = shared.targets;
+    this.context = { ...shared, upstreams: this.upstreams };
     this.server = createHardenedH2Server(settings.server);
     this.server.on('session', (session: ServerHttp2Session) => this.onSession(session));
     this.server.on('stream', (stream: ServerHttp2Stream, _headers: unknown, flags: number, rawHeaders: string[]) =>

@@ -7,7 +7,6 @@ import {
   type ProxyMetrics,
   type RandomSource,
   type SocketAddress,
-  type TlsStatus,
 } from '@weft/core';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -15,9 +14,10 @@ import type { TapHub } from '../tap/tap-hub.js';
 import { chooseEndpoint, type ForwardContext, type ForwardOptions, resolveOutboundDestination, type ResolvedDestination } from './forward-context.js';
 import { createHardenedHttp1Server, DEFAULT_HTTP1_SERVER_LIMITS, type Http1ServerLimits, rejectUnsafeFraming } from './hardened-http1-server.js';
 import type { BalancerFactory } from './outbound-target.js';
-import { OutboundTargets } from './outbound-targets.js';
+import type { OutboundTargets } from './outbound-targets.js';
 import { sendProxyError, writeRawProxyError } from './proxy-error.js';
 import { ProxyExchange } from './proxy-exchange.js';
+import { sharedForwardContext } from './shared-forward-context.js';
 import { openTunnel } from './tunnel.js';
 import { DEFAULT_UPSTREAM_POOL_OPTIONS, type UpstreamPoolOptions, UpstreamPools } from './upstream-pools.js';
 
@@ -88,24 +88,9 @@ export class Http1Proxy {
   ) {
     this.options = { ...DEFAULT_HTTP1_PROXY_OPTIONS, ...options };
     this.pools = new UpstreamPools(this.options.upstream);
-    this.targets =
-      role.direction === 'outbound' ? new OutboundTargets(role.balancers, role.profiles, deps.clock, this.options.targetIdleMs) : undefined;
-    const tls: TlsStatus =
-      role.direction === 'outbound'
-        ? { tls: 'no_identity', reason: 'not_provided_by_service_discovery' }
-        : { tls: 'no_identity', reason: 'no_tls_from_remote' };
-    this.context = {
-      direction: role.direction,
-      metrics: deps.metrics,
-      random: deps.random,
-      pools: this.pools,
-      targets: this.targets,
-      options: this.options,
-      tls,
-      stripClientId: role.direction === 'inbound',
-      directLabels: new Map(),
-      tap: deps.tap,
-    };
+    const shared = sharedForwardContext(role, deps, this.options);
+    this.targets = shared.targets;
+    this.context = { ...shared, pools: this.pools };
     this.server = createHardenedHttp1Server(this.options.limits);
     this.server.on('request', (req: IncomingMessage, res: ServerResponse) => this.onRequest(req, res));
     this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.onTunnel(req, socket, head));

@@ -1,33 +1,14 @@
 // ProxyExchange: one forwarded HTTP/1 request: route, body, attempts with retries and timeouts, streamed response, metrics.
-import {
-  type CompiledProfileRoute,
-  formatSocketAddress,
-  isFailureResponse,
-  matchProfileRoute,
-  parseGrpcStatus,
-  type RouteLabels,
-} from '@weft/core';
+import { formatSocketAddress, parseGrpcStatus } from '@weft/core';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { PassThrough, type Readable } from 'node:stream';
 import { AttemptHandler } from './attempt-handler.js';
-import {
-  type ChosenEndpoint,
-  chooseEndpoint,
-  type ForwardContext,
-  type Http1Destination,
-  recordedResponse,
-  RequestTap,
-  tapAuthorityOf,
-  tapDestinationOf,
-  tapRouteLabelsOf,
-} from './forward-context.js';
+import { type ChosenEndpoint, type ForwardContext, type Http1Destination, tapAuthorityOf } from './forward-context.js';
+import { ForwardExchange, type TapRequestLine } from './forward-exchange.js';
 import { forwardRequestHeaders, forwardResponseHeaders, rawHeaderValue } from './hop-by-hop-headers.js';
-import type { OutboundTarget } from './outbound-target.js';
-import { grpcStatusOf, isGrpcContentType, type ProxyErrorStatus, sendProxyError } from './proxy-error.js';
+import { isGrpcContentType, type ProxyErrorStatus, sendProxyError } from './proxy-error.js';
 
-/** How often a request waiting for an endpoint looks again. */
-const ENDPOINT_POLL_MS = 20;
 /** The code of the error that ends a request body the client stopped sending. */
 const CLIENT_ABORTED = 'WEFT_CLIENT_ABORTED';
 /** Failed responses up to this size are read to the end before a retry, so their connection stays reusable. */
@@ -42,42 +23,26 @@ const STALE_CONNECTION_ERRORS = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE'
 /** Tap's reset code for an exchange whose client connection was cut: HTTP/1 has no RST_STREAM to name. */
 const CONNECTION_CUT = 0;
 
-export class ProxyExchange {
-  private readonly startedAt = performance.now();
-  private readonly grpc: boolean;
+export class ProxyExchange extends ForwardExchange<ForwardContext, AttemptHandler> {
   private readonly headers: string[];
-  /** The logical target of a balanced request, held (active) until the exchange ends. */
-  private logical: OutboundTarget | undefined;
-  private route: CompiledProfileRoute | undefined;
-  private routeLabels: RouteLabels | undefined;
   private body: Buffer | Readable | null = null;
   private hasBody = false;
   /** Whether the body can be sent again (none, or buffered whole). */
   private replayable = true;
-  private attempts = 0;
-  private waitingSince = -1;
-  private current: AttemptHandler | undefined;
-  private routeTimer: NodeJS.Timeout | undefined;
-  private waitTimer: NodeJS.Timeout | undefined;
-  private committed = false;
-  private done = false;
-  private routeRecorded = false;
-  /** Present only if somebody tapped when the request arrived; `this.tap?.x(...)` then builds nothing otherwise. */
-  private readonly tap: RequestTap | undefined;
 
   constructor(
-    private readonly context: ForwardContext,
+    context: ForwardContext,
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
-    private destination: Http1Destination,
+    destination: Http1Destination,
   ) {
-    this.grpc = isGrpcContentType(req.headers['content-type']);
+    super(context, destination, {
+      grpc: isGrpcContentType(req.headers['content-type']),
+      method: req.method ?? 'GET',
+      path: req.url ?? '/',
+      source: () => ({ ip: req.socket.remoteAddress ?? '', port: req.socket.remotePort ?? 0 }),
+    });
     this.headers = forwardRequestHeaders(req.rawHeaders, { stripClientId: context.stripClientId });
-    const hub = context.tap;
-    if (hub?.isTapping() === true) {
-      const source = { ip: req.socket.remoteAddress ?? '', port: req.socket.remotePort ?? 0 };
-      this.tap = new RequestTap(hub, context.direction, source, this.startedAt);
-    }
   }
 
   start(): void {
@@ -106,7 +71,7 @@ export class ProxyExchange {
       handler.cancel();
       return false;
     }
-    const retry = this.shouldRetryResponse(status);
+    const retry = this.shouldRetryStatus(status);
     // A failure the route retries puts the endpoint on the balancer's failure backoff, so the retry goes elsewhere.
     handler.settleLease(retry);
     if (retry) {
@@ -116,7 +81,7 @@ export class ProxyExchange {
       handler.cancel();
       return false;
     }
-    return this.commit(handler, status, rawHeaders);
+    return this.commitHead(handler, status, rawHeaders);
   }
 
   onResponseData(handler: AttemptHandler, chunk: Buffer): boolean {
@@ -173,53 +138,26 @@ export class ProxyExchange {
 
   // ----- attempts -----
 
-  private attempt(): void {
-    if (this.done) return;
-    const chosen = chooseEndpoint(this.context, this.destination);
-    if ('wait' in chosen) {
-      if (chosen.wait) this.waitForEndpoint();
-      else if (this.destination.kind === 'balanced' && this.destination.fallback !== undefined && this.attempts === 0) {
-        this.destination = { kind: 'direct', address: this.destination.fallback, authority: undefined };
-        this.attempt();
-      } else this.fail(503, chosen.reason);
-      return;
-    }
-    this.attempts += 1;
-    if (this.tap !== undefined) this.tapRequest(this.tap, chosen);
-    const handler = new AttemptHandler(this, chosen);
-    this.current = handler;
-    this.context.metrics.requestStarted(chosen.labels);
+  protected newAttempt(chosen: ChosenEndpoint): AttemptHandler {
+    return new AttemptHandler(this, chosen);
+  }
+
+  protected send(handler: AttemptHandler): void {
     const body = this.body;
-    this.context.pools.get(chosen.address).dispatch(
-      { path: this.req.url ?? '/', method: this.req.method ?? 'GET', headers: this.headers, body },
-      handler,
-    );
+    this.context.pools.get(handler.endpoint.address).dispatch({ path: this.path, method: this.method, headers: this.headers, body }, handler);
+  }
+
+  protected cancelAttempt(handler: AttemptHandler): void {
+    handler.cancel();
+  }
+
+  protected isReplayable(): boolean {
+    return this.replayable;
   }
 
   /** Retries start from a fresh stack, never from inside undici's callbacks. */
   private attemptSoon(): void {
     if (!this.done) setImmediate(() => this.attempt());
-  }
-
-  private waitForEndpoint(): void {
-    const now = performance.now();
-    if (this.waitingSince < 0) this.waitingSince = now;
-    const { failFastMs } = this.context.options;
-    if (now - this.waitingSince >= failFastMs) {
-      const name = this.destination.kind === 'balanced' ? this.destination.logical.canonical : 'the target';
-      this.fail(503, `no endpoint of ${name} was available within ${failFastMs} ms (fail-fast)`);
-      return;
-    }
-    this.waitTimer = setTimeout(() => {
-      this.waitTimer = undefined;
-      this.attempt();
-    }, ENDPOINT_POLL_MS);
-  }
-
-  private shouldRetryResponse(status: number): boolean {
-    const route = this.route;
-    if (route === undefined || !route.isRetryable || !isFailureResponse(route, status)) return false;
-    return this.replayable && this.attempts < this.context.options.maxAttempts && this.withdrawRetry();
   }
 
   /**
@@ -230,13 +168,8 @@ export class ProxyExchange {
   private mayTryAgain(code: string, connectFailure: boolean): boolean {
     if (this.attempts >= this.context.options.maxAttempts || code === 'UND_ERR_HEADERS_TIMEOUT') return false;
     if (connectFailure) return this.destination.kind === 'balanced';
-    const method = this.req.method ?? 'GET';
-    if (!this.hasBody && IDEMPOTENT_METHODS.has(method) && STALE_CONNECTION_ERRORS.has(code) && this.attempts === 1) return true;
+    if (!this.hasBody && IDEMPOTENT_METHODS.has(this.method) && STALE_CONNECTION_ERRORS.has(code) && this.attempts === 1) return true;
     return this.route?.isRetryable === true && this.replayable && this.withdrawRetry();
-  }
-
-  private withdrawRetry(): boolean {
-    return this.destination.kind === 'balanced' && this.destination.logical.retryBudget().tryWithdraw();
   }
 
   // ----- request body -----
@@ -292,43 +225,22 @@ export class ProxyExchange {
 
   // ----- response -----
 
-  private commit(handler: AttemptHandler, status: number, rawHeaders: Buffer[]): boolean {
-    this.committed = true;
-    this.clearTimers();
-    let headers: string[];
-    try {
-      headers = forwardResponseHeaders(rawHeaders);
+  /** Writes the head of the response `handler` (whose status is `status`) got. */
+  private commitHead(handler: AttemptHandler, status: number, rawHeaders: Buffer[]): boolean {
+    return this.commit(handler, () => {
+      const headers = forwardResponseHeaders(rawHeaders);
       handler.grpcStatus = parseGrpcStatus(rawHeaderValue(headers, 'grpc-status'));
       this.res.writeHead(status, headers);
-      this.tap?.responseInit(status, headers);
-    } catch {
-      this.committed = false;
-      handler.cancel();
-      this.fail(502, `upstream ${formatSocketAddress(handler.endpoint.address)} sent a response head that cannot be forwarded`);
-      return false;
-    }
-    return true;
+      return headers;
+    });
   }
 
-  private fail(status: ProxyErrorStatus, reason: string): void {
-    if (this.done) return;
-    this.clearTimers();
+  /** A client whose connection is gone or whose response head is out gets no answer: its connection is cut. */
+  protected sendError(status: ProxyErrorStatus, reason: string): number | undefined {
     const answered = !this.res.headersSent && !this.res.destroyed;
     sendProxyError(this.res, status, reason, this.grpc, !this.req.complete);
-    if (answered && this.tap !== undefined) {
-      this.tapRequest(this.tap, undefined);
-      this.tap.syntheticResponse(status, reason, this.grpc);
-    }
-    this.finish(this.grpc ? 200 : status, this.grpc ? grpcStatusOf(status) : undefined, undefined, answered ? undefined : CONNECTION_CUT);
+    return answered ? undefined : CONNECTION_CUT;
   }
-
-  private readonly onRouteTimeout = (): void => {
-    this.routeTimer = undefined;
-    if (this.committed || this.done) return;
-    this.current?.cancel();
-    const route = this.route;
-    this.fail(504, `route "${route?.name ?? ''}" timed out after ${route?.timeoutMs ?? 0} ms`);
-  };
 
   private readonly onDownstreamClose = (): void => {
     if (this.done) return;
@@ -336,88 +248,22 @@ export class ProxyExchange {
     this.finish(this.committed ? this.res.statusCode : undefined, undefined, 'client closed the connection', CONNECTION_CUT);
   };
 
-  /**
-   * The request is over when its response (real or synthetic) ended, or the client left. `resetCode` is set when the
-   * client's connection was cut short (CONNECTION_CUT); `trailers` are those forwarded.
-   */
-  private finish(
-    status: number | undefined,
-    grpcStatus: number | undefined,
-    error: string | undefined,
-    resetCode?: number,
-    trailers?: readonly string[],
-  ): void {
-    if (this.done) return;
-    this.done = true;
-    this.clearTimers();
-    if (this.logical !== undefined) this.logical.active -= 1;
-    this.recordRoute(status, grpcStatus, error);
-    if (this.tap !== undefined) this.tapEnd(this.tap, grpcStatus, resetCode, trailers);
-  }
-
   // ----- tap -----
 
-  /** requestInit, once: the request as the client sent it, going to `chosen` (or what is known before one is). */
-  private tapRequest(tap: RequestTap, chosen: ChosenEndpoint | undefined): void {
-    if (tap.requested) return;
-    tap.requestInit({
-      ...tapDestinationOf(this.destination, chosen),
-      method: this.req.method ?? 'GET',
+  protected tapRequestLine(): TapRequestLine {
+    return {
+      method: this.method,
       scheme: 'http',
       authority: this.req.headers.host ?? tapAuthorityOf(this.destination),
-      path: this.req.url ?? '/',
+      path: this.path,
       headers: this.req.rawHeaders,
-      routeLabels: tapRouteLabelsOf(this.route, this.routeLabels),
-    });
-  }
-
-  /** responseEnd, after the requestInit of a request that ended before reaching any endpoint. */
-  private tapEnd(tap: RequestTap, grpcStatus: number | undefined, resetCode: number | undefined, trailers: readonly string[] | undefined): void {
-    this.tapRequest(tap, undefined);
-    tap.responseEnd({ grpcStatus, resetErrorCode: resetCode, trailers });
+    };
   }
 
   /** Gives up without a word: the server already answered a malformed request. */
   private abandon(): void {
     this.routeRecorded = true;
     this.finish(undefined, undefined, 'malformed request', CONNECTION_CUT);
-  }
-
-  // ----- routes and metrics -----
-
-  private startRoute(destination: Extract<Http1Destination, { kind: 'balanced' }>): void {
-    const { logical } = destination;
-    this.logical = logical;
-    logical.active += 1;
-    this.route = matchProfileRoute(logical.profile(), { method: this.req.method ?? 'GET', path: this.req.url ?? '/' });
-    this.routeLabels = logical.routeLabelsFor(this.context.direction, this.route?.name ?? 'default');
-    this.context.metrics.routeRequestStarted(this.routeLabels);
-    // Retries are a share of the requests that could be retried, as in Linkerd.
-    if (this.route?.isRetryable === true) logical.retryBudget().deposit();
-    const timeoutMs = this.route?.timeoutMs;
-    if (timeoutMs !== undefined && timeoutMs > 0) this.routeTimer = setTimeout(this.onRouteTimeout, timeoutMs);
-  }
-
-  private recordAttempt(handler: AttemptHandler, error: string | undefined): void {
-    if (handler.recorded) return;
-    handler.recorded = true;
-    const latencyMs = (handler.headAt > 0 ? handler.headAt : performance.now()) - handler.startedAt;
-    const outcome = { status: handler.status, grpcStatus: handler.grpcStatus, error };
-    this.context.metrics.responseEnded(handler.endpoint.labels, recordedResponse(this.route, outcome, latencyMs));
-  }
-
-  private recordRoute(status: number | undefined, grpcStatus: number | undefined, error: string | undefined): void {
-    if (this.routeLabels === undefined || this.routeRecorded) return;
-    this.routeRecorded = true;
-    const outcome = { status, grpcStatus, error };
-    this.context.metrics.routeResponseEnded(this.routeLabels, recordedResponse(this.route, outcome, performance.now() - this.startedAt));
-  }
-
-  private clearTimers(): void {
-    if (this.routeTimer !== undefined) clearTimeout(this.routeTimer);
-    if (this.waitTimer !== undefined) clearTimeout(this.waitTimer);
-    this.routeTimer = undefined;
-    this.waitTimer = undefined;
   }
 }
 
