@@ -2,12 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { InvalidBenchOptionError, parseBenchOptions, SCENARIO_IDS } from './bench-options.js';
 
 describe('parseBenchOptions', () => {
-  it('defaults to 3 runs of 10 s against direct, HAProxy, nginx and http-proxy, written to docs/benchmarks.md', () => {
+  it('defaults to 3 runs of 10 s against direct, HAProxy, nginx, http-proxy and Weft, written to docs/benchmarks.md', () => {
     const result = parseBenchOptions([]);
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.value).toMatchObject({ quick: false, runs: 3, durationMs: 10_000, warmupMs: 2_000, rate: 1_000, wrkConnections: 50, out: 'docs/benchmarks.md', pin: true });
-    expect(result.value.contenders).toEqual(['direct', 'haproxy', 'nginx', 'http-proxy']);
+    expect(result.value.contenders).toEqual(['direct', 'haproxy', 'nginx', 'http-proxy', 'weft']);
+    expect(result.value.weftNodeFlags).toEqual([]);
     expect(result.value.scenarios).toEqual(SCENARIO_IDS);
   });
 
@@ -19,9 +20,22 @@ describe('parseBenchOptions', () => {
   });
 
   it('adds a command contender to the table after the built-in ones', () => {
-    const result = parseBenchOptions(['--contender', 'weft=node proxy.js --listen {port} --upstream {upstream}']);
+    const result = parseBenchOptions(['--contender', 'envoy=envoy --port {port} --upstream {upstream}']);
+    expect(result.ok && result.value.contenders).toEqual(['direct', 'haproxy', 'nginx', 'http-proxy', 'weft', 'envoy']);
+    expect(result.ok && result.value.commands[0]?.name).toBe('envoy');
+  });
+
+  it('lets a command named weft stand in for the built-in Weft, in its place', () => {
+    const result = parseBenchOptions(['--contender', 'weft:http1=node other/main.js --listen {port} --upstream {upstream}']);
     expect(result.ok && result.value.contenders).toEqual(['direct', 'haproxy', 'nginx', 'http-proxy', 'weft']);
-    expect(result.ok && result.value.commands[0]?.name).toBe('weft');
+    expect(result.ok && result.value.commands.map((command) => command.name)).toEqual(['weft']);
+  });
+
+  it('reads the Node flags of the Weft process, with or without an equals sign', () => {
+    const spaced = parseBenchOptions(['--weft-node-flags', '--max-semi-space-size=2  --cpu-prof']);
+    expect(spaced.ok && spaced.value.weftNodeFlags).toEqual(['--max-semi-space-size=2', '--cpu-prof']);
+    const joined = parseBenchOptions(['--weft-node-flags=--cpu-prof-dir=/tmp/weft-prof']);
+    expect(joined.ok && joined.value.weftNodeFlags).toEqual(['--cpu-prof-dir=/tmp/weft-prof']);
   });
 
   it('selects contenders and scenarios', () => {
@@ -35,6 +49,8 @@ describe('parseBenchOptions', () => {
     [['--scenarios', 'h1-max,h3'], 'h1-max,h3', '"h3" is not one of'],
     [['--contenders', 'direct,envoy'], 'envoy', '--contender envoy=COMMAND'],
     [['--contender', 'nginx=nginx -g {port}'], 'nginx', 'already taken'],
+    [['--contender', 'x=a {port}', '--contender', 'x=b {port}'], 'x', 'already taken'],
+    [['--weft-node-flags', '--max-semi-space-size=2 -e'], '--max-semi-space-size=2 -e', '"-e" is not a --flag'],
     [['--contender', 'weft=node proxy.js'], 'weft=node proxy.js', '{port}'],
     [['--frobnicate'], '--frobnicate', 'is not an option'],
     [['--runs'], '--runs', 'needs a value'],

@@ -4,7 +4,9 @@ import { type ContenderCommandSpec, parseContenderCommand } from './contender-co
 
 export type ScenarioId = 'h1-max' | 'h1-latency' | 'h1-hey' | 'h2c-max' | 'tcp-throughput';
 export const SCENARIO_IDS: readonly ScenarioId[] = ['h1-max', 'h1-latency', 'h1-hey', 'h2c-max', 'tcp-throughput'];
-export const BUILTIN_CONTENDERS = ['direct', 'haproxy', 'nginx', 'http-proxy'] as const;
+export const BUILTIN_CONTENDERS = ['direct', 'haproxy', 'nginx', 'http-proxy', 'weft'] as const;
+/** The one built-in contender a `--contender NAME=COMMAND` may stand in for (another build or start line of Weft). */
+const REPLACEABLE_CONTENDER = 'weft';
 
 export class InvalidBenchOptionError extends InvalidInputError {
   readonly kind = 'bench option';
@@ -27,6 +29,8 @@ export interface BenchOptions {
   /** Contenders to run, in table order; built-in names and the names of `commands`. */
   readonly contenders: readonly string[];
   readonly commands: readonly ContenderCommandSpec[];
+  /** Node/V8 flags of the built-in Weft contender's process, e.g. ["--max-semi-space-size=2"]. */
+  readonly weftNodeFlags: readonly string[];
   readonly scenarios: readonly ScenarioId[];
   /** Markdown report path, or undefined to print only. */
   readonly out: string | undefined;
@@ -48,6 +52,7 @@ const fullDefaults: BenchOptions = {
   tcpMegabytes: 1_024,
   contenders: BUILTIN_CONTENDERS,
   commands: [],
+  weftNodeFlags: [],
   scenarios: SCENARIO_IDS,
   out: 'docs/benchmarks.md',
   pin: true,
@@ -67,9 +72,12 @@ export const BENCH_USAGE = `Usage: npm run bench -- [options]
   --latency-connections 16   connections of the fixed-rate runs (default 16)
   --h2-clients 10 --h2-streams 10   h2load clients and concurrent streams per client
   --tcp-mb 1024              megabytes pushed through the opaque TCP test (default 1024; --quick 32)
-  --contenders a,b,...       which contenders, in table order (default direct,haproxy,nginx,http-proxy + commands)
+  --contenders a,b,...       which contenders, in table order (default direct,haproxy,nginx,http-proxy,weft + commands)
   --contender NAME[:MODES]=COMMAND   add a proxy started by COMMAND; placeholders {port} {upstream}
-                             {upstream_host} {upstream_port} {mode} {dir}; MODES among http1,h2c,tcp (default all)
+                             {upstream_host} {upstream_port} {mode} {dir}; MODES among http1,h2c,tcp (default all);
+                             NAME weft replaces the built-in Weft
+  --weft-node-flags "FLAGS"  Node/V8 flags of the built-in Weft process, e.g. "--max-semi-space-size=2" or
+                             "--cpu-prof --cpu-prof-dir=/tmp/weft-prof" (summarise with cpu-profile-main.js)
   --scenarios a,b,...        among ${SCENARIO_IDS.join(', ')} (default all)
   --out FILE | --no-out      Markdown report (default docs/benchmarks.md; --quick prints only)
   --no-pin                   do not pin with taskset`;
@@ -95,6 +103,13 @@ const valueFlags: Record<string, Flag> = {
     const spec = parseContenderCommand(value);
     if (!spec.ok) return err(new InvalidBenchOptionError(value, `--contender: ${spec.error.reason}`));
     into.commands = [...(into.commands ?? []), spec.value];
+    return ok(undefined);
+  },
+  '--weft-node-flags': (value, into) => {
+    const flags = value.split(/\s+/).filter((flag) => flag !== '');
+    const bad = flags.find((flag) => !/^--[a-z0-9][a-z0-9-_]*(=\S+)?$/i.test(flag));
+    if (bad !== undefined) return err(new InvalidBenchOptionError(value, `--weft-node-flags: "${bad}" is not a --flag or --flag=value, e.g. "--max-semi-space-size=2"`));
+    into.weftNodeFlags = flags;
     return ok(undefined);
   },
   '--scenarios': (value, into) => {
@@ -141,14 +156,15 @@ export function parseBenchOptions(argv: readonly string[]): Result<BenchOptions,
 function finish(given: Partial<Mutable<BenchOptions>>): Result<BenchOptions, InvalidBenchOptionError> {
   const options: BenchOptions = { ...fullDefaults, ...(given.quick === true ? quickDefaults : {}), ...given };
   const commandNames = options.commands.map((spec) => spec.name);
-  const contenders = given.contenders ?? [...BUILTIN_CONTENDERS, ...commandNames];
+  const contenders = given.contenders ?? [...BUILTIN_CONTENDERS, ...commandNames.filter((name) => name !== REPLACEABLE_CONTENDER)];
   const known = new Set<string>([...BUILTIN_CONTENDERS, ...commandNames]);
   const unknown = contenders.find((name) => !known.has(name));
   if (unknown !== undefined) {
     return err(new InvalidBenchOptionError(unknown, `--contenders: unknown contender; choose among ${[...known].join(', ')} or add one with --contender ${unknown}=COMMAND`));
   }
-  const clash = commandNames.find((name, index) => (BUILTIN_CONTENDERS as readonly string[]).includes(name) || commandNames.indexOf(name) !== index);
-  if (clash !== undefined) return err(new InvalidBenchOptionError(clash, '--contender: this name is already taken; pick another, e.g. "weft"'));
+  const fixed = (name: string): boolean => name !== REPLACEABLE_CONTENDER && (BUILTIN_CONTENDERS as readonly string[]).includes(name);
+  const clash = commandNames.find((name, index) => fixed(name) || commandNames.indexOf(name) !== index);
+  if (clash !== undefined) return err(new InvalidBenchOptionError(clash, '--contender: this name is already taken; pick another, e.g. "weft-next"'));
   return ok({ ...options, contenders: [...new Set(contenders)] });
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseBenchOptions } from './bench-options.js';
-import { type BenchReportInput, relativeCommand, renderBenchReport, renderBenchTables, WEFT_NOT_MEASURED } from './bench-report.js';
+import { type BenchReportInput, keptNotes, NOT_MEASURED, NOTES_END, NOTES_START, relativeCommand, renderBenchReport, renderBenchTables, WEFT_NOT_MEASURED } from './bench-report.js';
 import type { BenchResults, Metrics, RunOutcome } from './bench-results.js';
 import { LatencyHistogram } from './latency-histogram.js';
 
@@ -73,7 +73,7 @@ describe('renderBenchTables', () => {
 
   it('fills the goals table with ratios to HAProxy and latency added over direct', () => {
     const text = renderBenchTables(input());
-    expect(row(text, '### Goals', 'HTTP/1.1 keep-alive max RPS, ratio to HAProxy').slice(2)).toEqual(['1.00x', '0.86x', '0.24x', 'not yet measured']);
+    expect(row(text, '### Goals', 'HTTP/1.1 keep-alive max RPS, ratio to HAProxy').slice(2)).toEqual(['1.00x', '0.86x', '0.24x', NOT_MEASURED]);
     expect(row(text, '### Goals', 'added latency at 1,000 RPS over direct, p50 / p99').slice(2, 5)).toEqual([
       '+0.200 ms / +0.500 ms',
       '+0.300 ms / +1.000 ms',
@@ -84,11 +84,23 @@ describe('renderBenchTables', () => {
     expect(row(text, '### Goals', 'proxy RSS idle / at 1,000 RPS').slice(2, 5)).toEqual(['14.2 / 14.6 MB', '12.0 / 12.5 MB', '70.0 / 81.0 MB']);
   });
 
-  it('shows Weft in every table as not yet measured, with the reason', () => {
+  it('shows Weft in every table as not measured, with the reason, when a run leaves it out', () => {
     const text = renderBenchTables(input());
     expect(text).toContain(`Weft: ${WEFT_NOT_MEASURED}.`);
-    expect(row(text, '### HTTP/1.1 keep-alive max RPS', 'Weft').slice(0, 2)).toEqual(['Weft', 'not yet measured']);
-    expect(row(text, '### HTTP/2 cleartext', 'Weft').slice(0, 2)).toEqual(['Weft', 'not yet measured']);
+    expect(row(text, '### HTTP/1.1 keep-alive max RPS', 'Weft').slice(0, 2)).toEqual(['Weft', NOT_MEASURED]);
+    expect(row(text, '### HTTP/2 cleartext', 'Weft').slice(0, 2)).toEqual(['Weft', NOT_MEASURED]);
+  });
+
+  it('gives a measured Weft its own row and goal column, with no placeholder', () => {
+    const weftResults: BenchResults = {
+      ...results,
+      'h1-max': { ...results['h1-max'], weft: [run({ rps: 9_000, rssMb: 120 }), run({ rps: 11_000, rssMb: 125 }), run({ rps: 10_000, rssMb: 130 })] },
+    };
+    const contenders = [...input().contenders, { name: 'weft', label: 'Weft', modes: all, setup: 'the built proxy' }];
+    const text = renderBenchTables(input({ contenders, placeholders: [], results: weftResults }));
+    expect(row(text, '### HTTP/1.1 keep-alive max RPS', 'Weft').slice(0, 5)).toEqual(['Weft', '10,000', '9,000 / 11,000 / 10,000', '0.20x', '0.48x']);
+    expect(row(text, '### Goals', 'HTTP/1.1 keep-alive max RPS, ratio to HAProxy').slice(2)).toEqual(['1.00x', '0.86x', '0.24x', '0.48x']);
+    expect(text).not.toContain(NOT_MEASURED);
   });
 
   it('marks a contender without the scenario mode as n/a and leaves out scenarios that did not run', () => {
@@ -116,7 +128,27 @@ describe('renderBenchReport', () => {
     expect(text).toContain('Pinning: taskset: load on CPU 0, proxy on CPU 1.');
     expect(text).toContain('taskset -c 0 wrk -t1 -c50 -d10s --latency http://127.0.0.1:4100/');
     expect(text).toContain('<details><summary>HAProxy (http1)</summary>');
-    expect(text).toMatch(/^\| Weft +\| not yet measured: the proxy's HTTP path is under construction +\|$/m);
+    expect(text).toMatch(/^\| Weft +\| not measured in this run: weft was left out of --contenders +\|$/m);
+    expect(text).toContain('--weft-node-flags');
+  });
+});
+
+describe('keptNotes', () => {
+  it('carries hand-written notes from the previous report into the new one, after the results', () => {
+    const notes = `${NOTES_START}\n## Notes\n\nWeft is limited by its upstream client.\n${NOTES_END}`;
+    const previous = `# Benchmarks\n\nold figures\n\n${notes}\n\n## How it was measured\n`;
+    expect(keptNotes(previous)).toBe(notes);
+    const text = renderBenchReport(input(), keptNotes(previous));
+    expect(text).toContain('Weft is limited by its upstream client.');
+    expect(text.indexOf('## Notes')).toBeGreaterThan(text.indexOf('### Goals'));
+    expect(text.indexOf('## Notes')).toBeLessThan(text.indexOf('## How it was measured'));
+  });
+
+  it('keeps nothing from a report without notes, or with an unfinished notes block', () => {
+    expect(keptNotes(undefined)).toBeUndefined();
+    expect(keptNotes('# Benchmarks\n')).toBeUndefined();
+    expect(keptNotes(`${NOTES_START}\nhalf`)).toBeUndefined();
+    expect(renderBenchReport(input())).not.toContain(NOTES_START);
   });
 });
 

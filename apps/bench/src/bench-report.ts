@@ -32,8 +32,10 @@ export interface BenchReportInput {
   readonly configs: readonly { readonly title: string; readonly text: string }[];
 }
 
-/** What the Weft row says until `--contender weft=...` is given. */
-export const WEFT_NOT_MEASURED = "not yet measured: the proxy's HTTP path is under construction";
+/** Why the Weft row is empty when a run leaves the built-in Weft contender out. */
+export const WEFT_NOT_MEASURED = 'not measured in this run: weft was left out of --contenders';
+/** The cell of a placeholder row or column. */
+export const NOT_MEASURED = 'not measured';
 
 const DIRECT = 'direct';
 
@@ -90,7 +92,7 @@ function table(input: BenchReportInput, reader: Reader, columns: readonly TableC
   const rows = input.contenders.map((contender) =>
     reader.supports(contender) ? [contender.label, ...row(contender)] : [contender.label, `n/a (no ${scenarioModes[reader.scenario]} mode)`],
   );
-  const placeholders = input.placeholders.map((placeholder) => [placeholder.label, 'not yet measured']);
+  const placeholders = input.placeholders.map((placeholder) => [placeholder.label, NOT_MEASURED]);
   const remarks = reader.remarks();
   const notes = remarks.length === 0 ? '' : `\n\n${remarks.map((remark) => `- ${remark}`).join('\n')}`;
   return `${renderMarkdownTable(columns, [...rows, ...placeholders])}${notes}`;
@@ -123,7 +125,7 @@ function goalsTable(input: BenchReportInput): string {
     ],
   ];
   const columns = [{ title: 'figure' }, { title: 'goal (QUALITY.md)' }, ...proxies.map((c) => right(c.label)), ...input.placeholders.map((p) => ({ title: p.label }))];
-  const placeholderCells = input.placeholders.map(() => 'not yet measured');
+  const placeholderCells = input.placeholders.map(() => NOT_MEASURED);
   const reasons = input.placeholders.map((placeholder) => `\n\n${placeholder.label}: ${placeholder.reason}.`).join('');
   return `${renderMarkdownTable(columns, rows.map(([figure, goal, value]) => [figure, goal, ...proxies.map(value), ...placeholderCells]))}${reasons}`;
 }
@@ -232,7 +234,10 @@ function memorySection(input: BenchReportInput): string {
   const latency = new Reader(input, 'h1-latency');
   const max = new Reader(input, 'h1-max');
   const rate = formatFigure(input.options.rate);
-  const columns = [{ title: 'contender' }, ...['RSS idle MB', `RSS at ${rate} RPS MB`, 'RSS under wrk MB', `CPU at ${rate} RPS (cores)`, `RSS at ${rate} RPS vs HAProxy`].map(right)];
+  const columns = [
+    { title: 'contender' },
+    ...['RSS idle MB', `RSS at ${rate} RPS MB`, 'anon idle / at load MB', 'RSS under wrk MB', `CPU at ${rate} RPS (cores)`, `RSS at ${rate} RPS vs HAProxy`].map(right),
+  ];
   const rows = input.contenders.map((c) =>
     c.name === DIRECT
       ? [c.label, 'no proxy process']
@@ -240,15 +245,18 @@ function memorySection(input: BenchReportInput): string {
           c.label,
           formatFigure(latency.median(c.name, 'rssIdleMb'), 1),
           formatFigure(latency.median(c.name, 'rssLoadMb'), 1),
+          `${formatFigure(latency.median(c.name, 'anonIdleMb'), 1)} / ${formatFigure(latency.median(c.name, 'anonLoadMb'), 1)}`,
           formatFigure(max.median(c.name, 'rssMb'), 1),
           formatFigure(latency.median(c.name, 'cpuCores'), 3),
           formatRatio(latency.ratioTo(c.name, HAPROXY, 'rssLoadMb')),
         ],
   );
-  const placeholders = input.placeholders.map((placeholder) => [placeholder.label, 'not yet measured']);
+  const placeholders = input.placeholders.map((placeholder) => [placeholder.label, NOT_MEASURED]);
   return `### Proxy memory and CPU
 
-VmRSS from \`/proc/<pid>/status\` summed over the proxy's process tree (nginx: master and worker): idle is read ${idleSettleMs(input.options)} ms after start, before any request; under load it is the peak of samples every 250 ms. CPU is utime + stime from \`/proc/<pid>/stat\` over the measured window.
+VmRSS from \`/proc/<pid>/status\` summed over the proxy's process tree (nginx: master and worker): idle is read ${idleSettleMs(input.options)} ms after start, before any request; under load it is the peak of samples every 250 ms. CPU is utime + stime from \`/proc/<pid>/stat\` over the measured window. "anon" is RssAnon, the private part of RSS
+(heap, malloc, stacks) without the file-backed pages of the executable: for a Node process about 45-50 MB of its RSS are the pages of the
+\`node\` binary it touched, shared with every other process running the same binary.
 
 ${renderMarkdownTable(columns, [...rows, ...placeholders])}`;
 }
@@ -266,8 +274,20 @@ export function renderBenchTables(input: BenchReportInput): string {
   return sections.join('\n\n');
 }
 
-/** The whole docs/benchmarks.md. */
-export function renderBenchReport(input: BenchReportInput): string {
+/** Hand-written notes in docs/benchmarks.md sit between these markers; a new run keeps them as they are. */
+export const NOTES_START = '<!-- notes: written by hand, kept as they are when npm run bench rewrites this file -->';
+export const NOTES_END = '<!-- end of notes -->';
+
+/** The hand-written notes of an earlier report, markers included, or undefined when it has none. */
+export function keptNotes(previous: string | undefined): string | undefined {
+  if (previous === undefined) return undefined;
+  const start = previous.indexOf(NOTES_START);
+  const end = previous.indexOf(NOTES_END, start);
+  return start < 0 || end < 0 ? undefined : previous.slice(start, end + NOTES_END.length);
+}
+
+/** The whole docs/benchmarks.md; `notes` (from keptNotes) go right after the results. */
+export function renderBenchReport(input: BenchReportInput, notes?: string): string {
   const o = input.options;
   const machine = renderMarkdownTable([{ title: 'fact' }, { title: 'value' }], input.machine.map(([fact, value]) => [fact, value]));
   const contenders = renderMarkdownTable(
@@ -284,7 +304,7 @@ These machines are shared and noisy: read the ratios, not the absolute numbers. 
 ## Results
 
 ${renderBenchTables(input)}
-
+${notes === undefined ? '' : `\n${notes}\n`}
 ## How it was measured
 
 ${machine}
@@ -297,14 +317,16 @@ ${machine}
 
 ${contenders}
 
-### Plugging in a proxy (Weft)
+### Weft and other proxies
 
-A contender is any command that listens on a loopback port in front of an upstream: \`npm run bench -- --contender 'weft[:modes]=COMMAND'\`,
+\`npm run bench\` builds \`@weft/proxy\` with the harness and starts \`apps/proxy/dist/main.js\` itself (the Weft row above; its environment is
+under "Generated configs"). \`--weft-node-flags "FLAGS"\` passes Node/V8 flags to that process, e.g. \`--max-semi-space-size=2\`, or
+\`--cpu-prof --cpu-prof-dir=DIR\` for a CPU profile of every Weft run, summarised by \`node apps/bench/dist/cpu-profile-main.js DIR/*.cpuprofile\`.
+
+Any other proxy is a command that listens on a loopback port in front of an upstream: \`npm run bench -- --contender 'NAME[:modes]=COMMAND'\`,
 where COMMAND may use ${Object.keys(COMMAND_PLACEHOLDERS).map((name) => `\`{${name}}\``).join(', ')} and modes are among http1, h2c, tcp (default all).
 The harness starts it once per scenario and run, pinned like the others, waits for the port, checks one GET, measures, and stops its
-process group. A contender named \`weft\` replaces the "not yet measured" row, e.g.
-\`--contender 'weft:http1=env WEFT_PROXY_UPSTREAMS=bench=bench.local:80@{port} WEFT_PROXY_ENDPOINTS=bench.local:80={upstream} node apps/proxy/dist/main.js'\`
-once the proxy serves its HTTP path.
+process group. A command named \`weft\` stands in for the built-in Weft (another build, say).
 
 ### Commands (first run, exact; run from the repository root, \`node\` is the Node 24 of node_modules)
 

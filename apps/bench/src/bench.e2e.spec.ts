@@ -68,8 +68,41 @@ describe('npm run bench -- --quick (direct and nginx)', () => {
       // Ratios to direct are computed; there is no HAProxy column to compare with in this run.
       expect(cells(report, '### HTTP/1.1 keep-alive max RPS', 'nginx').slice(3, 5)).toEqual([expect.stringMatching(/^\d+\.\d\dx$/), '—']);
       expect(figure(cells(report, '### Proxy memory and CPU', 'nginx')[1])).toBeGreaterThan(1);
-      expect(cells(report, '### HTTP/1.1 keep-alive max RPS', 'Weft')[1]).toBe('not yet measured');
+      expect(cells(report, '### HTTP/1.1 keep-alive max RPS', 'Weft')[1]).toBe('not measured');
       expect(report).toContain('taskset -c 1 nginx');
+      expect(leftoverProcesses()).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('npm run bench -- --quick (direct and the built-in Weft)', () => {
+  it('starts the built proxy in every mode and measures it without failures', { timeout: 180_000 }, (context) => {
+    const scenarios = ['h1-max', 'h1-latency', 'h2c-max', 'tcp-throughput'] as const;
+    needTools(requiredTools({ contenders: ['direct', 'weft'], scenarios, pin: true }), (note) => context.skip(note));
+    const tsc = join(repoRoot, 'node_modules/typescript/bin/tsc');
+    execFileSync(process.execPath, [tsc, '-b', 'apps/bench/tsconfig.lib.json', 'apps/proxy/tsconfig.lib.json'], { cwd: repoRoot });
+    const dir = mkdtempSync(join(tmpdir(), 'weft-bench-e2e-'));
+    try {
+      const out = join(dir, 'benchmarks.md');
+      const run = spawnSync(
+        process.execPath,
+        ['apps/bench/dist/main.js', '--quick', '--contenders', 'direct,weft', '--scenarios', scenarios.join(','), '--weft-node-flags', '--max-semi-space-size=8', '--out', out],
+        { cwd: repoRoot, encoding: 'utf8', timeout: 150_000 },
+      );
+      expect(run.status, run.stderr).toBe(0);
+      const report = readFileSync(out, 'utf8');
+      expect(report).not.toMatch(/failed/);
+      expect(figure(cells(report, '### HTTP/1.1 keep-alive max RPS', 'Weft')[1])).toBeGreaterThan(100);
+      expect(figure(cells(report, '### Latency at a fixed 1,000 RPS (open loop)', 'Weft')[1])).toBeGreaterThan(0);
+      expect(figure(cells(report, '### HTTP/2 cleartext', 'Weft')[1])).toBeGreaterThan(100);
+      expect(figure(cells(report, '### Opaque TCP throughput', 'Weft')[1])).toBeGreaterThan(0);
+      expect(figure(cells(report, '### Proxy memory and CPU', 'Weft')[1])).toBeGreaterThan(10);
+      // The proxy's environment is in the report, and the command line carries it and the Node flags.
+      expect(report).toContain('WEFT_PROXY_UPSTREAMS=bench=bench.default.svc.cluster.local:80@');
+      expect(report).toMatch(/WEFT_PROXY_OPAQUE_PORTS=\d+/);
+      expect(report).toMatch(/taskset -c 1 env WEFT_PROXY_UPSTREAMS=\S+ .* node --max-semi-space-size=8 \S*apps\/proxy\/dist\/main\.js/);
       expect(leftoverProcesses()).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });

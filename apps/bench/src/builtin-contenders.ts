@@ -1,4 +1,4 @@
-// The contenders measured today: direct, HAProxy, nginx and http-proxy, plus any proxy given as a command (Weft, later).
+// The reference contenders: direct, HAProxy, nginx and http-proxy, plus any proxy given as a command (Weft is in weft-contender.ts).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ContenderCommandSpec, expandContenderCommand } from './contender-command.js';
@@ -8,7 +8,7 @@ import type { ChildSpec } from './process-supervisor.js';
 import { haproxyConfig, nginxProxyConfig } from './proxy-configs.js';
 
 /** Starts a child, waits for its port, and stops it again if it never listens. */
-async function startListening(context: ContenderStartContext, spec: ChildSpec): Promise<RunningContender> {
+export async function startListening(context: ContenderStartContext, spec: ChildSpec): Promise<RunningContender> {
   const child = context.supervisor.start({ ...spec, cpu: context.cpu });
   try {
     await waitForLoopbackPort(context.listenPort, child);
@@ -72,7 +72,7 @@ export function httpProxyContender(helperDir: string): Contender {
   };
 }
 
-/** A proxy started by a shell command with placeholders, e.g. Weft once its HTTP path is ready. */
+/** A proxy started by a shell command with placeholders; one named `weft` stands in for the built-in Weft (another build, say). */
 export function commandContender(spec: ContenderCommandSpec): Contender {
   return {
     name: spec.name,

@@ -42,6 +42,17 @@ function httpProxyVersion(): string {
   }
 }
 
+/** The undici the proxy forwards HTTP/1 with (resolved from apps/proxy, as the proxy resolves it): its version moves Weft's figures. */
+function proxyUndiciVersion(): string {
+  try {
+    const require = createRequire(new URL('../../proxy/package.json', import.meta.url));
+    const manifest = JSON.parse(readFileSync(require.resolve('undici/package.json'), 'utf8')) as { version?: string };
+    return `undici ${manifest.version ?? 'unknown'} (npm, used by apps/proxy)`;
+  } catch {
+    return 'not installed';
+  }
+}
+
 /** The load average and CPU pressure now: on a shared machine they say how much else was running. */
 export function loadFacts(when: string): MachineFacts {
   const pressure = /^some avg10=([\d.]+) avg60=([\d.]+) avg300=([\d.]+)/m.exec(readText('/proc/pressure/cpu'));
@@ -67,5 +78,6 @@ export function collectMachineFacts(): MachineFacts {
     ['h2load', firstLine('h2load', ['--version'])],
     ['hey', debianVersion('hey')],
     ['http-proxy', httpProxyVersion()],
+    ['Weft upstream HTTP/1 client', proxyUndiciVersion()],
   ];
 }

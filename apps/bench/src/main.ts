@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // weft-bench: runs the side-by-side proxy benchmark, prints the tables and writes docs/benchmarks.md.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BENCH_USAGE, parseBenchOptions } from './bench-options.js';
-import { type BenchReportInput, relativeCommand, renderBenchReport, renderBenchTables, WEFT_NOT_MEASURED } from './bench-report.js';
+import { type BenchReportInput, keptNotes, relativeCommand, renderBenchReport, renderBenchTables, WEFT_NOT_MEASURED } from './bench-report.js';
 import { collectMachineFacts, loadFacts } from './machine-facts.js';
 import { missingTools, requiredTools, SETUP_COMMAND } from './required-tools.js';
 import { runBench } from './run-bench.js';
@@ -43,7 +43,8 @@ if (!parsed.ok) {
     if (options.out !== undefined) {
       const out = resolve(options.out);
       mkdirSync(dirname(out), { recursive: true });
-      writeFileSync(out, renderBenchReport(input));
+      // Notes written by hand into the previous report survive the rewrite.
+      writeFileSync(out, renderBenchReport(input, keptNotes(existsSync(out) ? readFileSync(out, 'utf8') : undefined)));
       process.stderr.write(`weft-bench: wrote ${out}\n`);
     }
   }

@@ -2,7 +2,7 @@
 import { get } from 'node:http';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { BenchOptions, ScenarioId } from './bench-options.js';
 import type { BenchResults, RunOutcome } from './bench-results.js';
 import { commandContender, directContender, haproxyContender, httpProxyContender, nginxContender } from './builtin-contenders.js';
@@ -11,6 +11,7 @@ import { freeLoopbackPort, LOOPBACK, waitForLoopbackPort } from './loopback-port
 import { ProcessSupervisor } from './process-supervisor.js';
 import { BACKEND_BODY, nginxBackendConfig } from './proxy-configs.js';
 import { type Scenario, type ScenarioContext, SCENARIOS } from './scenarios.js';
+import { weftContender } from './weft-contender.js';
 
 export interface BenchRun {
   readonly contenders: readonly Contender[];
@@ -28,9 +29,12 @@ export interface BenchIo {
   log(line: string): void;
 }
 
-/** The contenders the options name, in their order. */
+/** The contenders the options name, in their order; a command named `weft` stands in for the built-in Weft. */
 export function selectContenders(options: BenchOptions, helperDir: string): Contender[] {
-  const all: Contender[] = [directContender, haproxyContender, nginxContender, httpProxyContender(helperDir), ...options.commands.map(commandContender)];
+  const commands = options.commands.map(commandContender);
+  const weft = weftContender({ repoRoot: resolve(helperDir, '../../..'), nodeFlags: options.weftNodeFlags, nodePath: process.execPath });
+  const builtIn = [directContender, haproxyContender, nginxContender, httpProxyContender(helperDir), weft];
+  const all = [...builtIn.filter((contender) => !commands.some((command) => command.name === contender.name)), ...commands];
   return options.contenders.flatMap((name) => all.filter((contender) => contender.name === name));
 }
 

@@ -155,6 +155,8 @@ export const h1LatencyScenario: Scenario = {
           failures: report.failures,
           rssIdleMb: idle === undefined ? undefined : idle.rssKb / 1024,
           rssLoadMb: load.maxRssMb,
+          anonIdleMb: idle === undefined ? undefined : idle.anonKb / 1024,
+          anonLoadMb: load.maxAnonMb,
           cpuCores: load.cpuCores,
         },
         notes: [...failureNote(report.failures), ...shortfall, ...starved],
