@@ -49,6 +49,8 @@ export class OutboundTarget {
   private routeLabelCache = new Map<string, RouteLabels>();
   /** In-flight exchanges; an idle target is closed only when none is left. */
   active = 0;
+  /** Set by close(): the target follows discovery no more and must not be handed out again. */
+  closed = false;
 
   constructor(
     readonly authority: Authority,
@@ -101,6 +103,7 @@ export class OutboundTarget {
   }
 
   close(): void {
+    this.closed = true;
     this.profileSubscription?.close();
     this.balancer.close();
   }

@@ -7,6 +7,11 @@ const MAX_HOST_CACHE = 1_024;
 
 export class OutboundTargets {
   private readonly targets = new Map<string, OutboundTarget>();
+  /**
+   * The target of each Authority object seen: a listener's fixed target and the cached Host parses are the same object
+   * on every request, so most lookups skip formatting the key. Entries of closed targets are ignored and replaced.
+   */
+  private byAuthority = new WeakMap<Authority, OutboundTarget>();
   private readonly hosts = new Map<string, Authority | null>();
 
   constructor(
@@ -18,11 +23,15 @@ export class OutboundTargets {
 
   /** The live state of `authority`, watched from discovery from the first use on. */
   get(authority: Authority): OutboundTarget {
-    const key = formatAuthority(authority);
-    let target = this.targets.get(key);
-    if (target === undefined) {
-      target = new OutboundTarget(authority, this.makeBalancer, this.profiles, this.clock);
-      this.targets.set(key, target);
+    let target = this.byAuthority.get(authority);
+    if (target === undefined || target.closed) {
+      const key = formatAuthority(authority);
+      target = this.targets.get(key);
+      if (target === undefined) {
+        target = new OutboundTarget(authority, this.makeBalancer, this.profiles, this.clock);
+        this.targets.set(key, target);
+      }
+      this.byAuthority.set(authority, target);
     }
     target.lastUsedMs = this.clock.now();
     return target;
@@ -58,6 +67,7 @@ export class OutboundTargets {
   close(): void {
     for (const target of this.targets.values()) target.close();
     this.targets.clear();
+    this.byAuthority = new WeakMap();
     this.hosts.clear();
   }
 }

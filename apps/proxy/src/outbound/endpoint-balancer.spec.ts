@@ -124,6 +124,18 @@ describe('EndpointBalancer', () => {
     for (let i = 0; i < 100; i++) expect(balancer.pick()?.endpoint.address.ip).toBe('10.0.0.2');
   });
 
+  it('picks among the endpoints of the latest update, whatever it picked before', () => {
+    discovery.setEndpoints(books, [endpoint('10.0.0.1:7000')]);
+    const balancer = balancerFor();
+    for (let i = 0; i < 5; i++) expect(balancer.pick()?.endpoint.address.ip).toBe('10.0.0.1');
+    discovery.setEndpoints(books, [endpoint('10.0.0.1:7000', 0), endpoint('10.0.0.2:7000')]);
+    for (let i = 0; i < 20; i++) expect(balancer.pick()?.endpoint.address.ip).toBe('10.0.0.2');
+    discovery.setEndpoints(books, [endpoint('10.0.0.3:7000')]);
+    for (let i = 0; i < 20; i++) expect(balancer.pick()?.endpoint.address.ip).toBe('10.0.0.3');
+    discovery.setEndpoints(books, []);
+    expect(balancer.pick()).toBeUndefined();
+  });
+
   it('stops following discovery once closed', () => {
     discovery.setEndpoints(books, [endpoint('10.0.0.1:7000')]);
     const balancer = balancerFor();

@@ -61,6 +61,8 @@ interface Member {
  */
 export class EndpointBalancer {
   private readonly members = new Map<string, Member>();
+  /** The members of weight > 0, kept between changes so a pick allocates no array (undefined: rebuild on next pick). */
+  private candidates: Member[] | undefined;
   private current: BalancerState = 'waiting';
   /** Whose endpoints the members are: discovery's, or the fallback's (after `doesNotExist`, until discovery knows the target). */
   private source: 'discovery' | 'dns' = 'discovery';
@@ -108,7 +110,7 @@ export class EndpointBalancer {
    */
   pick(): BalancerLease | undefined {
     this.fallback?.refreshIfDue();
-    const candidates = [...this.members.values()].filter((member) => member.endpoint.weight > 0);
+    const candidates = (this.candidates ??= [...this.members.values()].filter((member) => member.endpoint.weight > 0));
     const member = pickP2c(candidates, this.random) ?? this.leastRecentlyFailed(candidates);
     if (!member) return undefined;
     member.ewma.start();
@@ -157,6 +159,7 @@ export class EndpointBalancer {
   }
 
   private apply(update: EndpointUpdate): void {
+    this.candidates = undefined;
     switch (update.kind) {
       case 'doesNotExist':
         // A repeated doesNotExist (a reconnected stream, say) leaves a running fallback as it is.
@@ -217,6 +220,7 @@ export class EndpointBalancer {
   }
 
   private dnsAnswered(answer: ResolvedName): void {
+    this.candidates = undefined;
     const endpoints = this.endpointsAt(answer.addresses);
     if (endpoints.length === 0) {
       this.dnsFailed();
@@ -249,6 +253,7 @@ export class EndpointBalancer {
 
   /** Makes `endpoints` the members; addresses already known keep what was learned about them. */
   private replaceMembers(endpoints: readonly Endpoint[]): void {
+    this.candidates = undefined;
     const keep = new Set(endpoints.map((endpoint) => formatSocketAddress(endpoint.address)));
     for (const key of this.members.keys()) if (!keep.has(key)) this.members.delete(key);
     this.upsert(endpoints);
@@ -256,6 +261,7 @@ export class EndpointBalancer {
 
   /** New endpoints start at the default RTT; known ones keep their measured load across updates. */
   private upsert(endpoints: readonly Endpoint[]): void {
+    this.candidates = undefined;
     for (const endpoint of endpoints) {
       const key = formatSocketAddress(endpoint.address);
       const existing = this.members.get(key);
