@@ -65,6 +65,7 @@ describe('diffEndpoints', () => {
     ['labels', { labels: { pod: 'other' } }],
     ['identity', { tlsIdentity: 'web.shop.serviceaccount.identity.weft.cluster.local' }],
     ['protocol hint', { protocolHint: 'opaque' }],
+    ['proxy inbound port', { proxyInboundPort: 4243 }],
   ])('re-adds an endpoint whose %s changed', (_what, change) => {
     const changed = endpoint('10.0.0.1:80', change);
     expect(sameEndpoint(a, changed)).toBe(false);

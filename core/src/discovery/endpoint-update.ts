@@ -73,6 +73,7 @@ export function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
     a.address.port === b.address.port &&
     a.weight === b.weight &&
     a.tlsIdentity === b.tlsIdentity &&
+    a.proxyInboundPort === b.proxyInboundPort &&
     a.protocolHint === b.protocolHint &&
     sameLabels(a.labels, b.labels)
   );

@@ -20,6 +20,7 @@ describe('makeEndpoint', () => {
         labels: { pod: 'web-1', zone: 'a' },
         tlsIdentity: 'Web.Shop.ServiceAccount.identity.weft.cluster.local.',
         protocolHint: 'h2',
+        proxyInboundPort: 4243,
       }),
     );
     expect(endpoint).toEqual({
@@ -28,6 +29,7 @@ describe('makeEndpoint', () => {
       labels: { pod: 'web-1', zone: 'a' },
       tlsIdentity: 'web.shop.serviceaccount.identity.weft.cluster.local',
       protocolHint: 'h2',
+      proxyInboundPort: 4243,
     });
   });
 
@@ -54,6 +56,8 @@ describe('makeEndpoint', () => {
     [{ address: '10.0.0.1:80', tlsIdentity: 'not an identity' }, '10.0.0.1:80', /TLS identity "not an identity"/],
     [{ address: '10.0.0.1:80', tlsIdentity: '10.0.0.1' }, '10.0.0.1:80', /not a DNS-like name/],
     [{ address: '10.0.0.1:80', tlsIdentity: 'web.shop:80' }, '10.0.0.1:80', /not a DNS-like name/],
+    [{ address: '10.0.0.1:80', proxyInboundPort: 0 }, '10.0.0.1:80', /proxy inbound port 0 is out of range/],
+    [{ address: '10.0.0.1:80', proxyInboundPort: 65_536 }, '10.0.0.1:80', /proxy inbound port 65536/],
   ])('refuses %j', (init, input, reason) => {
     const result = makeEndpoint(init);
     expect(result.ok).toBe(false);

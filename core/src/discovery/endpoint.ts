@@ -20,6 +20,11 @@ export interface Endpoint {
   /** DNS-like identity name of the peer proxy, sent as SNI and expected in its certificate's SAN; absent if unmeshed. */
   readonly tlsIdentity?: string;
   readonly protocolHint?: EndpointProtocolHint;
+  /**
+   * The inbound port of the endpoint's proxy. When set with `tlsIdentity`, a client proxy connects there over mTLS
+   * and sends a transport header naming `address.port`, instead of connecting to `address` directly.
+   */
+  readonly proxyInboundPort?: number;
 }
 
 export const DEFAULT_ENDPOINT_WEIGHT = 10_000;
@@ -33,6 +38,7 @@ export interface EndpointInit {
   readonly labels?: Readonly<Record<string, string>>;
   readonly tlsIdentity?: string;
   readonly protocolHint?: EndpointProtocolHint;
+  readonly proxyInboundPort?: number;
 }
 
 /** Builds an endpoint, checking the address, port, weight and identity; the IP is put in canonical form. */
@@ -56,6 +62,13 @@ export function makeEndpoint(init: EndpointInit): Result<Endpoint, InvalidEndpoi
     endpoint.tlsIdentity = identity.value;
   }
   if (init.protocolHint !== undefined) endpoint.protocolHint = init.protocolHint;
+  if (init.proxyInboundPort !== undefined) {
+    const port = init.proxyInboundPort;
+    if (!Number.isInteger(port) || port < 1 || port > 65_535) {
+      return fail(`proxy inbound port ${port} is out of range; write a port from 1 to 65535 (the default is 4243)`);
+    }
+    endpoint.proxyInboundPort = port;
+  }
   return ok(Object.freeze(endpoint));
 }
 

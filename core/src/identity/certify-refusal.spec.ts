@@ -17,5 +17,7 @@ describe('CertifyRefusal', () => {
     expect(new CertifyRefusal('issuer-unavailable', 'the issuer expired').retryable).toBe(true);
     expect(new CertifyRefusal('malformed-csr', 'not a CSR').retryable).toBe(false);
     expect(new CertifyRefusal('bad-signature', 'bad').retryable).toBe(false);
+    expect(new CertifyRefusal('rate-limited', 'too many requests for web.shop').retryable).toBe(true);
+    expect(new CertifyRefusal('unreachable', 'the control plane did not answer').retryable).toBe(true);
   });
 });

@@ -1,8 +1,12 @@
 // CertifyRefusal: why a certificate authority issued no leaf, as a code to branch on and a message for people.
 import type { CsrRefusal, CsrRefusalCode } from './csr-rules.js';
 
-/** The CSR rules' codes, plus: no issuer valid now ('issuer-unavailable'), or bytes that are not a CSR. */
-export type CertifyRefusalCode = CsrRefusalCode | 'issuer-unavailable' | 'malformed-csr';
+/**
+ * The CSR rules' codes, plus: no issuer valid now ('issuer-unavailable'), bytes that are not a CSR ('malformed-csr'),
+ * a caller that asked too often ('rate-limited'), and a certifier that could not be reached at all ('unreachable',
+ * reported by remote clients of the WorkloadCertifier port).
+ */
+export type CertifyRefusalCode = CsrRefusalCode | 'issuer-unavailable' | 'malformed-csr' | 'rate-limited' | 'unreachable';
 
 export class CertifyRefusal extends Error {
   constructor(
@@ -22,8 +26,8 @@ export class CertifyRefusal extends Error {
     return new CertifyRefusal(refusal.code, refusal.toString(), { cause: refusal });
   }
 
-  /** Only a missing or expired issuer may go away by itself; every other refusal needs a different request. */
+  /** A missing issuer, a rate limit or an unreachable certifier may go away by itself; the rest need a different request. */
   get retryable(): boolean {
-    return this.code === 'issuer-unavailable';
+    return this.code === 'issuer-unavailable' || this.code === 'rate-limited' || this.code === 'unreachable';
   }
 }

@@ -4,6 +4,7 @@ import type { CertificateAuthority, IssuedCertificate } from './certificate-auth
 import { CertifyRefusal } from './certify-refusal.js';
 import type { TokenRefusal } from './token-refusal.js';
 import type { TokenValidator } from './token-validator.port.js';
+import type { WorkloadCertifier } from './workload-certifier.port.js';
 import { identityName, type InvalidIdentityError, parseIdentityName, sameIdentity } from './workload-identity.js';
 
 export interface CertifyWorkloadRequest {
@@ -22,7 +23,7 @@ export interface IdentityIssuerOptions {
   readonly trustDomain: string;
 }
 
-export class IdentityIssuer {
+export class IdentityIssuer implements WorkloadCertifier {
   constructor(
     private readonly tokens: TokenValidator,
     private readonly authority: CertificateAuthority,

@@ -7,3 +7,4 @@ export * from './token-refusal.js';
 export * from './certificate-authority.port.js';
 export * from './token-validator.port.js';
 export * from './identity-issuer.js';
+export * from './workload-certifier.port.js';
