@@ -1,0 +1,2 @@
+// @weft/adapter-grpc: public API.
+export {};

@@ -1,0 +1,2 @@
+// @weft/adapter-token: public API.
+export {};

@@ -1,0 +1,2 @@
+// @weft/adapter-x509: public API.
+export {};
