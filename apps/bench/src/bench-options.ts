@@ -76,7 +76,7 @@ export const BENCH_USAGE = `Usage: npm run bench -- [options]
   --contender NAME[:MODES]=COMMAND   add a proxy started by COMMAND; placeholders {port} {upstream}
                              {upstream_host} {upstream_port} {mode} {dir}; MODES among http1,h2c,tcp (default all);
                              NAME weft replaces the built-in Weft
-  --weft-node-flags "FLAGS"  Node/V8 flags of the built-in Weft process, e.g. "--max-semi-space-size=2" or
+  --weft-node-flags "FLAGS"  extra Node/V8 flags of the built-in Weft process, e.g. "--max-semi-space-size=2" or
                              "--cpu-prof --cpu-prof-dir=/tmp/weft-prof" (summarise with cpu-profile-main.js)
   --scenarios a,b,...        among ${SCENARIO_IDS.join(', ')} (default all)
   --out FILE | --no-out      Markdown report (default docs/benchmarks.md; --quick prints only)

@@ -88,7 +88,7 @@ describe('npm run bench -- --quick (direct and the built-in Weft)', () => {
       const out = join(dir, 'benchmarks.md');
       const run = spawnSync(
         process.execPath,
-        ['apps/bench/dist/main.js', '--quick', '--contenders', 'direct,weft', '--scenarios', scenarios.join(','), '--weft-node-flags', '--max-semi-space-size=8', '--out', out],
+        ['apps/bench/dist/main.js', '--quick', '--contenders', 'direct,weft', '--scenarios', scenarios.join(','), '--weft-node-flags', '--max-old-space-size=256', '--out', out],
         { cwd: repoRoot, encoding: 'utf8', timeout: 150_000 },
       );
       expect(run.status, run.stderr).toBe(0);
@@ -99,10 +99,10 @@ describe('npm run bench -- --quick (direct and the built-in Weft)', () => {
       expect(figure(cells(report, '### HTTP/2 cleartext', 'Weft')[1])).toBeGreaterThan(100);
       expect(figure(cells(report, '### Opaque TCP throughput', 'Weft')[1])).toBeGreaterThan(0);
       expect(figure(cells(report, '### Proxy memory and CPU', 'Weft')[1])).toBeGreaterThan(10);
-      // The proxy's environment is in the report, and the command line carries it and the Node flags.
+      // The proxy's environment is in the report, and the command line carries it, the launcher and the extra Node flags.
       expect(report).toContain('WEFT_PROXY_UPSTREAMS=bench=bench.default.svc.cluster.local:80@');
       expect(report).toMatch(/WEFT_PROXY_OPAQUE_PORTS=\d+/);
-      expect(report).toMatch(/taskset -c 1 env WEFT_PROXY_UPSTREAMS=\S+ .* node --max-semi-space-size=8 \S*apps\/proxy\/dist\/main\.js/);
+      expect(report).toMatch(/taskset -c 1 env WEFT_PROXY_UPSTREAMS=\S+ .* WEFT_NODE=\S+ WEFT_PROXY_NODE_FLAGS=--max-old-space-size=256 \S*apps\/proxy\/bin\/weft-proxy/);
       expect(leftoverProcesses()).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });

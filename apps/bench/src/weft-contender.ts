@@ -1,4 +1,4 @@
-// The built-in Weft contender: the built proxy (apps/proxy/dist/main.js) in local mode, one upstream listener in front of the backend.
+// The built-in Weft contender: the built proxy, started by its launcher (apps/proxy/bin/weft-proxy) in local mode, one upstream listener in front of the backend.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ProxyMode } from './contender-command.js';
@@ -11,6 +11,8 @@ export const WEFT_BENCH_SERVICE = 'bench.default.svc.cluster.local';
 /** Port of the service in HTTP modes; in tcp mode the service port is the sink's own port, listed as opaque. */
 const HTTP_SERVICE_PORT = 80;
 export const WEFT_PROXY_ENTRY = 'apps/proxy/dist/main.js';
+/** How users start the proxy: dist/main.js under the V8 settings it is tuned for. */
+export const WEFT_PROXY_LAUNCHER = 'apps/proxy/bin/weft-proxy';
 export const WEFT_BUILD_COMMAND = 'npx nx run @weft/proxy:build';
 
 export interface WeftPorts {
@@ -52,7 +54,7 @@ export function envArguments(env: Readonly<Record<string, string>>): string[] {
 export interface WeftContenderOptions {
   /** The repository root, which holds apps/proxy/dist/main.js. */
   readonly repoRoot: string;
-  /** Node/V8 flags put before the entry script, e.g. ["--max-semi-space-size=2"]. */
+  /** Node/V8 flags added to the launcher's own (WEFT_PROXY_NODE_FLAGS), e.g. ["--cpu-prof"]. */
   readonly nodeFlags: readonly string[];
   /** The Node that runs the proxy (the harness's own: Node 24 under `npm run bench`). */
   readonly nodePath: string;
@@ -60,21 +62,26 @@ export interface WeftContenderOptions {
 
 export function weftContender(options: WeftContenderOptions): Contender {
   const entry = join(options.repoRoot, WEFT_PROXY_ENTRY);
-  const flags = options.nodeFlags.length === 0 ? 'no extra Node flags' : `Node flags \`${options.nodeFlags.join(' ')}\``;
+  const launcher = join(options.repoRoot, WEFT_PROXY_LAUNCHER);
+  const flags = options.nodeFlags.length === 0 ? 'no extra Node flags' : `extra Node flags \`${options.nodeFlags.join(' ')}\``;
   return {
     name: 'weft',
     label: 'Weft',
     modes: ['http1', 'h2c', 'tcp'],
     setup:
-      `the built proxy (\`${WEFT_PROXY_ENTRY}\`, ${flags}) in local mode: one upstream listener for \`${WEFT_BENCH_SERVICE}\` ` +
+      `the built proxy (\`${WEFT_PROXY_ENTRY}\` started by \`${WEFT_PROXY_LAUNCHER}\`, with its \`--max-semi-space-size=8\`; ${flags}) in local mode: one upstream listener for \`${WEFT_BENCH_SERVICE}\` ` +
       'with a static endpoint on the backend (HTTP/1.1 via an undici Pool; h2c via pooled h2 sessions; tcp: the service port is opaque, ' +
       'so detection is skipped), its other listeners on free loopback ports, one process',
     start: async (context) => {
       if (!existsSync(entry)) throw new Error(`${WEFT_PROXY_ENTRY} is missing; build it with ${WEFT_BUILD_COMMAND} (npm run bench builds it)`);
-      const env = weftProxyEnv(context.mode, await weftPorts(context));
+      const env = {
+        ...weftProxyEnv(context.mode, await weftPorts(context)),
+        WEFT_NODE: options.nodePath,
+        ...(options.nodeFlags.length > 0 ? { WEFT_PROXY_NODE_FLAGS: options.nodeFlags.join(' ') } : {}),
+      };
       context.recordConfig(`Weft (${context.mode}): environment`, envArguments(env).join('\n'));
-      // env(1) carries the variables, so the logged command line is complete; it execs Node, keeping the pid.
-      return startListening(context, { label: `weft (${context.mode})`, command: 'env', args: [...envArguments(env), options.nodePath, ...options.nodeFlags, entry] });
+      // env(1) carries the variables, so the logged command line is complete; env and the launcher exec Node, keeping the pid.
+      return startListening(context, { label: `weft (${context.mode})`, command: 'env', args: [...envArguments(env), launcher] });
     },
   };
 }
