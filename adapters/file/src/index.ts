@@ -1,0 +1,2 @@
+// @weft/adapter-file: public API.
+export {};
