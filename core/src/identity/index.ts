@@ -8,3 +8,4 @@ export * from './certificate-authority.port.js';
 export * from './token-validator.port.js';
 export * from './identity-issuer.js';
 export * from './workload-certifier.port.js';
+export * from './certify-rate-limiter.js';
