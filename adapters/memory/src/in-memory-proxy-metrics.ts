@@ -1,5 +1,8 @@
 // InMemoryProxyMetrics: keeps the proxy's counters, gauges and histograms in maps, named as the Prometheus series are.
 import {
+  authzLabelSet,
+  type AuthzLabels,
+  authzMetricName,
   bucketIndex,
   type ProxyMetrics,
   type RecordedResponse,
@@ -58,6 +61,15 @@ export class InMemoryProxyMetrics implements ProxyMetrics {
     this.add('tcp_write_bytes_total', traffic, close.writeBytes);
   }
 
+  authorizationDecided(labels: AuthzLabels, allowed: boolean): void {
+    this.add(authzMetricName(labels.protocol, allowed), authzLabelSet(labels), 1);
+  }
+
+  certificateRefreshed(notAfterMs: number): void {
+    this.set('identity_cert_expiration_timestamp_seconds', {}, notAfterMs / 1000);
+    this.add('identity_cert_refresh_count', {}, 1);
+  }
+
   /**
    * The sum over every series of `name` whose labels include all of `labels`; undefined when none exists.
    * Histograms read as `<name>_bucket` (with `le`), `<name>_count` and `<name>_sum`.
@@ -88,11 +100,19 @@ export class InMemoryProxyMetrics implements ProxyMetrics {
   }
 
   private add(name: string, labels: Record<string, string>, delta: number): void {
-    const key = `${name}${JSON.stringify(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)))}`;
+    const key = seriesKey(name, labels);
     const existing = this.series.get(key);
     if (existing) existing.value += delta;
     else this.series.set(key, { name, labels, value: delta });
   }
+
+  private set(name: string, labels: Record<string, string>, value: number): void {
+    this.series.set(seriesKey(name, labels), { name, labels, value });
+  }
+}
+
+function seriesKey(name: string, labels: Record<string, string>): string {
+  return `${name}${JSON.stringify(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)))}`;
 }
 
 function statusCodeLabel(response: RecordedResponse): Record<string, string> {

@@ -1,5 +1,7 @@
-// LabelSeriesCache: the series each reused TrafficLabels / RouteLabels object records into, remembered by object identity.
+// LabelSeriesCache: the series each reused TrafficLabels / RouteLabels / AuthzLabels object records into, by object identity.
 import {
+  authzLabelSet,
+  type AuthzLabels,
   type RecordedResponse,
   type RecordedTcpClose,
   routeLabelSet,
@@ -47,6 +49,13 @@ export interface TcpCloseSeries {
   total: FamilySeries<Counter<string>> | undefined;
 }
 
+/** What an authorization label object records into: its allow and its deny counter. */
+export interface AuthzSeries {
+  readonly labels: Labels;
+  allow: FamilySeries<Counter<string>> | undefined;
+  deny: FamilySeries<Counter<string>> | undefined;
+}
+
 /**
  * The proxy hands the same TrafficLabels and RouteLabels objects to every request of an endpoint or route, so the
  * series they resolve to are kept per object: a repeated call builds no label set, sorts nothing and joins no
@@ -62,6 +71,7 @@ export interface TcpCloseSeries {
 export class LabelSeriesCache {
   private readonly traffic = new WeakMap<TrafficLabels, TrafficSeries>();
   private readonly routes = new WeakMap<RouteLabels, RouteSeries>();
+  private readonly authz = new WeakMap<AuthzLabels, AuthzSeries>();
 
   trafficSeries(labels: TrafficLabels): TrafficSeries {
     let series = this.traffic.get(labels);
@@ -86,6 +96,15 @@ export class LabelSeriesCache {
     if (series === undefined) {
       series = { labels: routeLabelSet(labels), request: undefined, responses: undefined };
       this.routes.set(labels, series);
+    }
+    return series;
+  }
+
+  authzSeries(labels: AuthzLabels): AuthzSeries {
+    let series = this.authz.get(labels);
+    if (series === undefined) {
+      series = { labels: authzLabelSet(labels), allow: undefined, deny: undefined };
+      this.authz.set(labels, series);
     }
     return series;
   }

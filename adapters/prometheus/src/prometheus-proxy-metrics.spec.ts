@@ -44,15 +44,29 @@ function recordMixedTraffic(metrics: PrometheusProxyMetrics): void {
   metrics.tcpOpened(books);
   metrics.tcpOpened(inboundFrom('10.0.0.9:8080'));
   metrics.tcpClosed(inboundFrom('10.0.0.9:8080'), { classification: 'failure', errno: 'ECONNRESET', readBytes: 10, writeBytes: 0 });
+  const server = { kind: 'Server', name: 'books-http', port: 8080 } as const;
+  const meshed = { tls: 'true', peerIdentity: 'web.shop.serviceaccount.identity.weft.cluster.local' } as const;
+  metrics.authorizationDecided(
+    { protocol: 'http', targetAddr: '10.0.0.9:8080', tls: meshed, server, authorization: { kind: 'AuthorizationPolicy', name: 'web' }, route: 'get' },
+    true,
+  );
+  metrics.authorizationDecided({ protocol: 'http', targetAddr: '10.0.0.9:8080', tls: inboundFrom('').tls, server }, false);
+  const opaque = { kind: 'default', name: 'audit', port: 5432 } as const;
+  metrics.authorizationDecided({ protocol: 'tcp', targetAddr: '10.0.0.9:5432', tls: meshed, server: opaque, authorization: opaque }, true);
+  metrics.authorizationDecided({ protocol: 'tcp', targetAddr: '10.0.0.9:5432', tls: meshed, server: opaque }, false);
+  metrics.certificateRefreshed(1_800_000_000_000);
 }
 
 /**
  * promtool lints beyond the format. These findings are expected and nothing else is: Linkerd's family names end in
- * `_ms`, which dashboards query; prom-client's misnamed Node gauges are dropped.
+ * `_ms`, and its certificate refresh counter is `identity_cert_refresh_count` (no `_total`), names dashboards query;
+ * prom-client's misnamed Node gauges are dropped.
  */
 const EXPECTED_LINT = new Set([
   'response_latency_ms metric names should not contain abbreviated units',
   'route_response_latency_ms metric names should not contain abbreviated units',
+  'identity_cert_refresh_count counter metrics should have "_total" suffix',
+  'identity_cert_refresh_count non-histogram and non-summary metrics should not have "_count" suffix',
 ]);
 
 describe('PrometheusProxyMetrics exposition', () => {
@@ -88,6 +102,8 @@ describe('PrometheusProxyMetrics exposition', () => {
     expect(text).toContain('# TYPE response_latency_ms histogram\n');
     expect(text).toContain('# TYPE tcp_open_connections gauge\n');
     expect(text).toContain('# TYPE tcp_read_bytes_total counter\n');
+    expect(text).toContain('# TYPE inbound_tcp_authz_deny_total counter\n');
+    expect(text).toContain('# TYPE identity_cert_expiration_timestamp_seconds gauge\n');
   });
 
   it('escapes quotes, backslashes and newlines in label values so they read back unchanged', async () => {
@@ -118,6 +134,40 @@ describe('PrometheusProxyMetrics exposition', () => {
     ]);
     expect(samples.every((sample) => Object.keys(sample.labels).at(-1) === 'le')).toBe(true);
     expect(samples.map((sample) => sample.value).filter((value) => value > 0)).toEqual([1]);
+  });
+});
+
+describe('PrometheusProxyMetrics identity and authorization', () => {
+  it('shows no certificate expiry before the first certificate, and a refresh count of 0', async () => {
+    const metrics = new PrometheusProxyMetrics({ processMetrics: false });
+    let scraped = await scrape(metrics);
+    expect(sumSamples(scraped, 'identity_cert_refresh_count')).toBe(0);
+    expect(scraped.families.map((family) => family.name)).not.toContain('identity_cert_expiration_timestamp_seconds');
+
+    metrics.certificateRefreshed(1_800_000_000_000);
+    metrics.certificateRefreshed(Number.NaN);
+    metrics.certificateRefreshed(1_800_000_060_000);
+    scraped = await scrape(metrics);
+    expect(sumSamples(scraped, 'identity_cert_expiration_timestamp_seconds')).toBe(1_800_000_060);
+    expect(sumSamples(scraped, 'identity_cert_refresh_count')).toBe(2);
+  });
+
+  it('records a reused authorization label object into the same series as fresh copies of it', async () => {
+    const labels = {
+      protocol: 'http',
+      targetAddr: '10.0.0.9:8080',
+      tls: { tls: 'no_identity', reason: 'loopback' },
+      server: { kind: 'default', name: 'all-unauthenticated', port: 8080 },
+      authorization: { kind: 'default', name: 'all-unauthenticated' },
+    } as const;
+    const metrics = new PrometheusProxyMetrics({ processMetrics: false });
+    for (let i = 0; i < 3; i++) metrics.authorizationDecided(labels, true);
+    metrics.authorizationDecided(structuredClone(labels), true);
+    metrics.authorizationDecided(labels, false);
+    const scraped = await scrape(metrics);
+    expect(scraped.samples.filter((sample) => sample.name === 'inbound_http_authz_allow_total')).toHaveLength(1);
+    expect(sumSamples(scraped, 'inbound_http_authz_allow_total', { authz_name: 'all-unauthenticated', no_tls_reason: 'loopback' })).toBe(4);
+    expect(sumSamples(scraped, 'inbound_http_authz_deny_total', { srv_kind: 'default' })).toBe(1);
   });
 });
 

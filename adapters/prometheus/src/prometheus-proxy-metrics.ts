@@ -1,5 +1,7 @@
 // PrometheusProxyMetrics: the proxy's traffic metrics as prom-client series on a private registry, scraped as Prometheus text.
 import {
+  type AuthzLabels,
+  type AuthzProtocol,
   type ProxyMetrics,
   type RecordedResponse,
   type RecordedTcpClose,
@@ -27,6 +29,8 @@ export interface PrometheusProxyMetricsOptions {
 
 const TRAFFIC = ['direction', 'target_addr', 'tls'] as const;
 const ROUTE = ['direction', 'dst', 'rt_route'] as const;
+const AUTHZ = ['target_addr', 'tls', 'srv_name', 'srv_port'] as const;
+const CERT_EXPIRATION = 'identity_cert_expiration_timestamp_seconds';
 
 const MISNAMED_NODE_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
@@ -53,6 +57,9 @@ export class PrometheusProxyMetrics implements ProxyMetrics {
   private readonly tcpReadBytes: SeriesFamily<Counter<string>>;
   private readonly tcpWriteBytes: SeriesFamily<Counter<string>>;
   private readonly tcpOpenConnections: SeriesFamily<Gauge<string>>;
+  private readonly authzFamilies: Readonly<Record<AuthzProtocol, AuthzFamilies>>;
+  private readonly certRefreshes: Counter;
+  private readonly certExpiration: Gauge;
   private readonly cache = new LabelSeriesCache();
   private readonly families: readonly SeriesFamily<Counter<string> | Gauge<string> | Histogram<string>>[];
 
@@ -93,6 +100,11 @@ export class PrometheusProxyMetrics implements ProxyMetrics {
       max,
       onOverflow,
     );
+    const authz = (protocol: AuthzProtocol): AuthzFamilies => ({
+      allow: counter(`inbound_${protocol}_authz_allow_total`, `Inbound ${protocol.toUpperCase()} ${authzUnit(protocol)} authorized.`, AUTHZ),
+      deny: counter(`inbound_${protocol}_authz_deny_total`, `Inbound ${protocol.toUpperCase()} ${authzUnit(protocol)} refused by policy.`, AUTHZ),
+    });
+    this.authzFamilies = { http: authz('http'), tcp: authz('tcp') };
     this.families = [
       this.requestTotal,
       this.responseTotal,
@@ -105,10 +117,25 @@ export class PrometheusProxyMetrics implements ProxyMetrics {
       this.tcpOpenConnections,
       this.tcpReadBytes,
       this.tcpWriteBytes,
+      this.authzFamilies.http.allow,
+      this.authzFamilies.http.deny,
+      this.authzFamilies.tcp.allow,
+      this.authzFamilies.tcp.deny,
     ];
     // Every family shows its overflow count from the start, so 0 and "never scraped" read differently.
     for (const family of this.families) this.overflows.inc({ family: family.name }, 0);
     this.registerBuildInfo(options.version ?? 'unknown');
+    this.certRefreshes = new Counter({
+      name: 'identity_cert_refresh_count',
+      help: 'Certificates the proxy obtained (its first one and every renewal).',
+      registers: [this.registry],
+    });
+    // Registered on the first certificate: before it there is no expiry to show, and 0 would read as "expired".
+    this.certExpiration = new Gauge({
+      name: CERT_EXPIRATION,
+      help: 'When the proxy\'s current certificate expires, in seconds since the Unix epoch.',
+      registers: [],
+    });
     if (options.processMetrics ?? true) {
       collectDefaultMetrics({ register: this.registry, prefix: '' });
       // Gauges named like counters: promtool rejects them, and no proxy dashboard reads them.
@@ -157,6 +184,20 @@ export class PrometheusProxyMetrics implements ProxyMetrics {
     }
   }
 
+  authorizationDecided(labels: AuthzLabels, allowed: boolean): void {
+    const series = this.cache.authzSeries(labels);
+    const families = this.authzFamilies[labels.protocol];
+    if (allowed) families.allow.record((series.allow ??= families.allow.seriesFor(series.labels)), 1, increment);
+    else families.deny.record((series.deny ??= families.deny.seriesFor(series.labels)), 1, increment);
+  }
+
+  certificateRefreshed(notAfterMs: number): void {
+    if (!Number.isFinite(notAfterMs)) return;
+    if (this.registry.getSingleMetric(CERT_EXPIRATION) === undefined) this.registry.registerMetric(this.certExpiration);
+    this.certExpiration.set(notAfterMs / 1000);
+    this.certRefreshes.inc();
+  }
+
   /** The whole scrape: the traffic families, then the registry's metrics, in the Prometheus text format. */
   async metricsText(): Promise<string> {
     const families = await Promise.all(this.families.map((family) => family.render()));
@@ -188,6 +229,15 @@ export class PrometheusProxyMetrics implements ProxyMetrics {
     });
     buildInfo.set({ version }, 1);
   }
+}
+
+interface AuthzFamilies {
+  readonly allow: SeriesFamily<Counter<string>>;
+  readonly deny: SeriesFamily<Counter<string>>;
+}
+
+function authzUnit(protocol: AuthzProtocol): string {
+  return protocol === 'http' ? 'requests' : 'connections';
 }
 
 function makeCounter(name: string, help: string, labelNames: readonly string[]): Counter<string> {

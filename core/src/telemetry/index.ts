@@ -2,4 +2,5 @@
 export * from './latency-buckets.js';
 export * from './response-classification.js';
 export * from './traffic-labels.js';
+export * from './authz-labels.js';
 export * from './proxy-metrics.port.js';

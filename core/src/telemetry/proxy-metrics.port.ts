@@ -1,4 +1,5 @@
 // ProxyMetrics port: what the proxy reports about the traffic it carries; an adapter turns it into Prometheus series.
+import type { AuthzLabels } from './authz-labels.js';
 import type { Classification } from './response-classification.js';
 import type { RouteLabels, TrafficLabels } from './traffic-labels.js';
 
@@ -17,6 +18,16 @@ export interface ProxyMetrics {
   tcpOpened(labels: TrafficLabels): void;
   /** A connection closed (`tcp_close_total`, `tcp_read_bytes_total`, `tcp_write_bytes_total`). */
   tcpClosed(labels: TrafficLabels, close: RecordedTcpClose): void;
+  /**
+   * An inbound request or connection was authorized: `inbound_{http,tcp}_authz_allow_total` when `allowed` (audit-mode
+   * admissions included), else `inbound_{http,tcp}_authz_deny_total`.
+   */
+  authorizationDecided(labels: AuthzLabels, allowed: boolean): void;
+  /**
+   * The proxy obtained a new certificate valid until `notAfterMs` (epoch ms): sets the gauge
+   * `identity_cert_expiration_timestamp_seconds` and increments `identity_cert_refresh_count`.
+   */
+  certificateRefreshed(notAfterMs: number): void;
 }
 
 export interface RecordedResponse {
