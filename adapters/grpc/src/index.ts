@@ -1,2 +1,29 @@
-// @weft/adapter-grpc: public API.
-export {};
+// @weft/adapter-grpc: the Identity gRPC service for the control plane, and the proxy's client of it.
+export * from './certificate-der.js';
+export * from './certify-request-translator.js';
+export * from './certify-response-translator.js';
+export * from './certify-status-translator.js';
+export * from './identity-service.js';
+export * from './grpc-identity-client.js';
+export * from './identity-client.module.js';
+export * from './control-client/control-channel.js';
+export * from './control-client/control-backoff.js';
+export * from './control-client/control-timers.js';
+export * from './control-client/control-client-metrics.js';
+export * from './control-client/control-client-event.js';
+export { InvalidWireMessageError } from './control-client/invalid-wire-message-error.js';
+export * from './control-client/control-plane-clients.module.js';
+export * from './control-client/control-plane-services.module.js';
+export * from './destination/endpoint-to-wire.js';
+export { endpointFromWire, endpointUpdateFromWire } from './destination/endpoint-from-wire.js';
+export * from './destination/profile-to-wire.js';
+export { serviceProfileFromWire } from './destination/profile-from-wire.js';
+export * from './destination/destination-request.js';
+export * from './destination/grpc-destination-service.js';
+export * from './destination/grpc-discover-endpoints.js';
+export * from './destination/grpc-discover-profile.js';
+export * from './policy/inbound-policy-to-wire.js';
+export * from './policy/inbound-policy-from-wire.js';
+export * from './policy/port-spec.js';
+export * from './policy/grpc-inbound-policy-service.js';
+export * from './policy/grpc-discover-inbound-policy.js';

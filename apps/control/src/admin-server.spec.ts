@@ -21,6 +21,22 @@ describe('admin server', () => {
     expect(await ready.text()).toBe('ready\n');
   });
 
+  it('is ready only while every readiness check is met, naming what is missing', async () => {
+    admin = await startAdminServer('127.0.0.1', 0);
+    const base = `http://127.0.0.1:${admin.address.port}`;
+    let issuer = false;
+    admin.addReadinessCheck(() => (issuer ? undefined : 'no issuer loaded'));
+    admin.addReadinessCheck(() => undefined);
+    admin.setReady(true);
+    const missing = await fetch(`${base}/ready`);
+    expect(missing.status).toBe(503);
+    expect(await missing.text()).toBe('not ready: no issuer loaded\n');
+    issuer = true;
+    expect((await fetch(`${base}/ready`)).status).toBe(200);
+    admin.setReady(false);
+    expect(await (await fetch(`${base}/ready`)).text()).toBe('not ready\n');
+  });
+
   it('answers 404 for unknown paths and 405 for other methods', async () => {
     admin = await startAdminServer('127.0.0.1', 0);
     const base = `http://127.0.0.1:${admin.address.port}`;

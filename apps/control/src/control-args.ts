@@ -1,31 +1,72 @@
-// Reads weft-control's command line: which orchestrator to mesh and where to serve.
-import { parseSocketAddress, type SocketAddress } from '@weft/core';
+// Reads weft-control's command line: which orchestrator to mesh, where to serve, and where its identity material lives.
+import {
+  DEFAULT_TRUST_DOMAIN,
+  dnsNameProblem,
+  formatDuration,
+  type Milliseconds,
+  parseDuration,
+  parseSocketAddress,
+  type SocketAddress,
+} from '@weft/core';
 
 export const ORCHESTRATORS = ['memory', 'file', 'docker', 'kubernetes'] as const;
 export type Orchestrator = (typeof ORCHESTRATORS)[number];
+
+export const DEFAULT_ADMIN_ADDRESS: SocketAddress = { ip: '127.0.0.1', port: 9990 };
+export const DEFAULT_GRPC_ADDRESS: SocketAddress = { ip: '127.0.0.1', port: 8086 };
+
+/** The shortest and longest --leaf-lifetime: renewal at 70 % needs room, and a leaf is short-lived by design. */
+export const MIN_LEAF_LIFETIME_MS = 60_000;
+export const MAX_LEAF_LIFETIME_MS = 365 * 24 * 3_600_000;
 
 export interface ControlArgs {
   readonly orchestrator: Orchestrator;
   /** ip:port of the admin server (/live, /ready). */
   readonly adminAddr: SocketAddress;
+  /** ip:port of the gRPC server (the Identity service). */
+  readonly grpcAddr: SocketAddress;
+  /** The trust domain of every identity this control plane certifies. */
+  readonly trustDomain: string;
+  /**
+   * A folder holding ca.crt, issuer.crt and issuer.key (as `weft identity init` writes them). When set, leaves are
+   * real X.509 certificates and workload tokens are signed ones; without it the orchestrator's adapters are used.
+   */
+  readonly identityDir?: string;
+  /** The Ed25519 key workload tokens are signed with; <identity-dir>/token.key when --identity-dir is set. */
+  readonly tokenKeyFile?: string;
+  /** How long issued leaves last; 24 h when absent. */
+  readonly leafLifetimeMs?: Milliseconds;
   readonly help: boolean;
 }
 
 export const CONTROL_USAGE = `Usage: weft-control [options]
 
 Options:
-  --orchestrator <name>   where workloads come from: ${ORCHESTRATORS.join(' | ')} (default: memory)
-  --admin-addr <ip:port>   admin server for /live and /ready (default: 127.0.0.1:9990)
-  -h, --help              show this help`;
+  --orchestrator <name>       where workloads come from: ${ORCHESTRATORS.join(' | ')} (default: memory)
+  --admin-addr <ip:port>      admin server for /live and /ready (default: 127.0.0.1:9990)
+  --grpc-addr <ip:port>       gRPC server for the Identity service (default: 127.0.0.1:8086)
+  --trust-domain <name>       trust domain of every workload identity (default: ${DEFAULT_TRUST_DOMAIN})
+  --identity-dir <dir>        ca.crt, issuer.crt and issuer.key from \`weft identity init\`: issue X.509 leaves
+                              and check signed workload tokens (default: the orchestrator's in-memory identity)
+  --token-key <file>          Ed25519 key for workload tokens, created (mode 0600) if missing
+                              (default: <identity-dir>/token.key; needs --identity-dir)
+  --leaf-lifetime <duration>  how long leaf certificates last, e.g. 24h, 90m (default: 24h; needs --identity-dir)
+  -h, --help                  show this help`;
 
 export class ControlArgsError extends Error {
   override readonly name = 'ControlArgsError';
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 export function parseControlArgs(argv: readonly string[]): ControlArgs {
-  let orchestrator: Orchestrator = 'memory';
-  let adminAddr: SocketAddress = { ip: '127.0.0.1', port: 9990 };
-  let help = false;
+  const args: Mutable<ControlArgs> = {
+    orchestrator: 'memory',
+    adminAddr: DEFAULT_ADMIN_ADDRESS,
+    grpcAddr: DEFAULT_GRPC_ADDRESS,
+    trustDomain: DEFAULT_TRUST_DOMAIN,
+    help: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = splitFlag(argv[i] as string);
     const value = (): string => {
@@ -34,30 +75,81 @@ export function parseControlArgs(argv: readonly string[]): ControlArgs {
       return next;
     };
     switch (flag) {
-      case '--orchestrator': {
-        const name = value();
-        if (!(ORCHESTRATORS as readonly string[]).includes(name)) {
-          throw new ControlArgsError(`--orchestrator ${JSON.stringify(name)} is not one of ${ORCHESTRATORS.join(', ')}`);
-        }
-        orchestrator = name as Orchestrator;
+      case '--orchestrator':
+        args.orchestrator = orchestratorArg(value());
         break;
-      }
-      case '--admin-addr': {
-        const raw = value();
-        const parsed = parseSocketAddress(raw);
-        if (!parsed.ok) throw new ControlArgsError(`--admin-addr ${JSON.stringify(raw)}: ${parsed.error.reason}`);
-        adminAddr = parsed.value;
+      case '--admin-addr':
+      case '--grpc-addr':
+        args[flag === '--admin-addr' ? 'adminAddr' : 'grpcAddr'] = addressArg(flag, value());
         break;
-      }
+      case '--trust-domain':
+        args.trustDomain = trustDomainArg(value());
+        break;
+      case '--identity-dir':
+        args.identityDir = pathArg(flag, value());
+        break;
+      case '--token-key':
+        args.tokenKeyFile = pathArg(flag, value());
+        break;
+      case '--leaf-lifetime':
+        args.leafLifetimeMs = leafLifetimeArg(value());
+        break;
       case '-h':
       case '--help':
-        help = true;
+        args.help = true;
         break;
       default:
         throw new ControlArgsError(`unknown option ${JSON.stringify(flag)}; see weft-control --help`);
     }
   }
-  return { orchestrator, adminAddr, help };
+  requireIdentityDir(args, '--token-key', args.tokenKeyFile);
+  requireIdentityDir(args, '--leaf-lifetime', args.leafLifetimeMs);
+  return args;
+}
+
+function orchestratorArg(name: string): Orchestrator {
+  if (!(ORCHESTRATORS as readonly string[]).includes(name)) {
+    throw new ControlArgsError(`--orchestrator ${JSON.stringify(name)} is not one of ${ORCHESTRATORS.join(', ')}`);
+  }
+  return name as Orchestrator;
+}
+
+function addressArg(flag: string, raw: string): SocketAddress {
+  const parsed = parseSocketAddress(raw);
+  if (!parsed.ok) throw new ControlArgsError(`${flag} ${JSON.stringify(raw)}: ${parsed.error.reason}`);
+  return parsed.value;
+}
+
+function trustDomainArg(raw: string): string {
+  const problem = dnsNameProblem(raw);
+  if (problem !== undefined) {
+    throw new ControlArgsError(`--trust-domain ${JSON.stringify(raw)}: ${problem}; write a DNS name such as "cluster.local"`);
+  }
+  return raw;
+}
+
+function pathArg(flag: string, raw: string): string {
+  if (raw.trim() === '') throw new ControlArgsError(`${flag} needs a path, not an empty value`);
+  return raw;
+}
+
+function leafLifetimeArg(raw: string): Milliseconds {
+  const parsed = parseDuration(raw);
+  if (!parsed.ok) throw new ControlArgsError(`--leaf-lifetime ${JSON.stringify(raw)}: ${parsed.error.reason}`);
+  if (parsed.value < MIN_LEAF_LIFETIME_MS || parsed.value > MAX_LEAF_LIFETIME_MS) {
+    throw new ControlArgsError(
+      `--leaf-lifetime ${JSON.stringify(raw)} is not between ${formatDuration(MIN_LEAF_LIFETIME_MS)} and ` +
+        `${formatDuration(MAX_LEAF_LIFETIME_MS)}; leaves are short-lived, e.g. "24h"`,
+    );
+  }
+  return parsed.value;
+}
+
+// Without --identity-dir the orchestrator's in-memory identity is used, which has no token key and fixed lifetimes.
+function requireIdentityDir(args: ControlArgs, flag: string, value: unknown): void {
+  if (value !== undefined && args.identityDir === undefined) {
+    throw new ControlArgsError(`${flag} needs --identity-dir: without it the in-memory identity of the orchestrator is used`);
+  }
 }
 
 function splitFlag(arg: string): [string, string | undefined] {

@@ -8,11 +8,12 @@ export class OrchestratorUnavailableError extends Error {
 }
 
 /** The adapter modules of each orchestrator this build carries. */
-const modulesByOrchestrator: Partial<Record<Orchestrator, () => ContainerModule[]>> = {
-  memory: () => [memoryModule()],
+const modulesByOrchestrator: Partial<Record<Orchestrator, (omit: readonly symbol[]) => ContainerModule[]>> = {
+  memory: (omit) => [memoryModule({ omit })],
 };
 
-export function orchestratorModules(orchestrator: Orchestrator): ContainerModule[] {
+/** The orchestrator's modules, leaving unbound the ports in `omit` (bound by another module, e.g. the identity backend). */
+export function orchestratorModules(orchestrator: Orchestrator, omit: readonly symbol[] = []): ContainerModule[] {
   const make = modulesByOrchestrator[orchestrator];
   if (!make) {
     const available = Object.keys(modulesByOrchestrator).join(', ');
@@ -20,5 +21,5 @@ export function orchestratorModules(orchestrator: Orchestrator): ContainerModule
       `the ${orchestrator} orchestrator is not part of this build of weft-control; available: ${available}`,
     );
   }
-  return make();
+  return make(omit);
 }
