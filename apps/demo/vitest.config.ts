@@ -1,0 +1,4 @@
+// Vitest settings for @weft/demo.
+import { definePackageTestConfig } from '../../vitest.preset.js';
+
+export default definePackageTestConfig('@weft/demo');
