@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // weft-proxy: composition root of the data-plane proxy.
 import 'reflect-metadata';
+import { GrpcIdentityClient, grpcIdentityClientModule } from '@weft/adapter-grpc';
 import { InMemoryDiscoverEndpoints, memoryModule } from '@weft/adapter-memory';
 import { prometheusModule } from '@weft/adapter-prometheus';
 import { systemModule } from '@weft/adapter-system';
@@ -26,6 +27,8 @@ async function main(): Promise<void> {
     systemModule({ resolveNames: {} }),
     memoryModule({ omit: [ProxyMetrics] }),
     prometheusModule({ version }),
+    // Identity: the proxy's WorkloadCertifier is the control plane's Identity service, reached over gRPC.
+    ...(config.identity ? [grpcIdentityClientModule({ address: config.identity.certifierAddr })] : []),
   ]);
   const proxy = await startProxy({ config, container, log, staticDiscovery: container.get(InMemoryDiscoverEndpoints) });
   log({ event: 'started', message: `weft-proxy ${version} serving`, settings: describeProxyConfig(config) });
@@ -33,6 +36,7 @@ async function main(): Promise<void> {
   handleShutdownSignals({ source: process, shutdown: proxy.shutdown, exit: (code) => process.exit(code), log });
   const summary = await proxy.shutdown.finished;
   await proxy.stop();
+  if (config.identity) container.get(GrpcIdentityClient).close();
   log({ event: 'stopped', message: describeShutdownSummary(summary) });
   process.exitCode = summary.outcome === 'drained' ? 0 : 1;
 }

@@ -15,7 +15,7 @@ function problemsOf(env: Record<string, string>): readonly string[] {
 
 describe('readProxyConfig', () => {
   it('uses the documented defaults', () => {
-    expect(describeProxyConfig(readProxyConfig({}))).toEqual({
+    expect(describeProxyConfig(readProxyConfig({}, 'web-1'))).toEqual({
       outbound: '127.0.0.1:4240',
       inbound: '0.0.0.0:4243',
       tap: '0.0.0.0:4290',
@@ -28,6 +28,9 @@ describe('readProxyConfig', () => {
       shutdownGracePeriod: '2m',
       shutdownEndpoint: 'disabled',
       tapDenyHeaders: readProxyConfig({}).tapDenyList.toString(),
+      defaultInboundPolicy: 'all-unauthenticated',
+      clusterNetworks: '10.0.0.0/8,100.64.0.0/10,172.16.0.0/12,192.168.0.0/16,fd00::/8',
+      policyWorkload: 'default/web-1',
     });
     const config = readProxyConfig({});
     expect(config.upstreams).toEqual([]);

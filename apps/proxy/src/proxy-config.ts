@@ -11,6 +11,14 @@ import {
   type SocketAddress,
   unwrap,
 } from '@weft/core';
+import { hostname } from 'node:os';
+import {
+  describeInboundPolicySettings,
+  INBOUND_POLICY_ENV_DEFAULTS,
+  type InboundPolicySettings,
+  readInboundPolicySettings,
+} from './inbound/inbound-policy-settings.js';
+import { describeIdentitySettings, IDENTITY_ENV_DEFAULTS, type IdentitySettings, readIdentitySettings } from './identity/identity-settings.js';
 import { parseTapDenyHeaders, type TapHeaderDenyList } from './tap/tap-header-deny-list.js';
 
 /** A named upstream service of local mode: the app connects to 127.0.0.1:<listen port> to reach `authority`. */
@@ -52,6 +60,10 @@ export interface ProxyConfig {
   readonly shutdownEndpointEnabled: boolean;
   /** Headers the tap never shows: the defaults (credentials, cookies, *token*, *secret*) plus these. */
   readonly tapDenyList: TapHeaderDenyList;
+  /** Who the proxy is and how it gets its certificate; absent, the proxy has no identity and no mTLS. */
+  readonly identity?: IdentitySettings;
+  /** WEFT_PROXY_DEFAULT_INBOUND_POLICY, _CLUSTER_NETWORKS, _POLICY_WORKLOAD: see inbound/inbound-policy-settings.ts. */
+  readonly inboundPolicy?: InboundPolicySettings;
 }
 
 /** One service of WEFT_PROXY_ENDPOINTS and its instances. */
@@ -78,6 +90,10 @@ export const PROXY_ENV_DEFAULTS = {
   WEFT_PROXY_SHUTDOWN_GRACE_PERIOD: '120s',
   WEFT_PROXY_SHUTDOWN_ENDPOINT_ENABLED: 'false',
   WEFT_PROXY_TAP_DENY_HEADERS: '',
+  /** WEFT_PROXY_IDENTITY_*: see identity/identity-settings.ts. */
+  ...IDENTITY_ENV_DEFAULTS,
+  /** WEFT_PROXY_DEFAULT_INBOUND_POLICY, _CLUSTER_NETWORKS, _POLICY_WORKLOAD: see inbound/inbound-policy-settings.ts. */
+  ...INBOUND_POLICY_ENV_DEFAULTS,
 } as const;
 
 type ProxyEnvVariable = keyof typeof PROXY_ENV_DEFAULTS;
@@ -115,8 +131,11 @@ export class PortSet {
   }
 }
 
-/** Reads every setting and reports all bad ones at once, so a user fixes them in one go. */
-export function readProxyConfig(env: Env): ProxyConfig {
+/**
+ * Reads every setting and reports all bad ones at once, so a user fixes them in one go. `hostName` names the
+ * workload whose inbound policy is watched when WEFT_PROXY_POLICY_WORKLOAD is unset.
+ */
+export function readProxyConfig(env: Env, hostName: string = hostname()): ProxyConfig {
   const problems: string[] = [];
   const read = <T>(variable: ProxyEnvVariable, parse: (raw: string) => T | Problem, fallback: T): T => {
     const raw = env[variable] ?? PROXY_ENV_DEFAULTS[variable];
@@ -143,9 +162,11 @@ export function readProxyConfig(env: Env): ProxyConfig {
     shutdownEndpointEnabled: read('WEFT_PROXY_SHUTDOWN_ENDPOINT_ENABLED', readBoolean, false),
     tapDenyList: read('WEFT_PROXY_TAP_DENY_HEADERS', readTapDenyList, DEFAULT_TAP_DENY_LIST),
   };
+  const identity = readIdentitySettings(env, problems);
+  const inboundPolicy = readInboundPolicySettings(env, problems, hostName);
   problems.push(...listenerClashes(config));
   if (problems.length > 0) throw new ProxyConfigError(problems);
-  return config;
+  return { ...config, inboundPolicy, ...(identity === undefined ? {} : { identity }) };
 }
 
 /** The settings as `name: value` pairs, as the proxy logs them at start. */
@@ -163,6 +184,8 @@ export function describeProxyConfig(config: ProxyConfig): Record<string, string>
     shutdownGracePeriod: formatDuration(config.shutdownGracePeriodMs),
     shutdownEndpoint: config.shutdownEndpointEnabled ? 'enabled' : 'disabled',
     tapDenyHeaders: config.tapDenyList.toString(),
+    ...(config.identity && describeIdentitySettings(config.identity)),
+    ...(config.inboundPolicy && describeInboundPolicySettings(config.inboundPolicy)),
   };
   for (const service of config.staticEndpoints) {
     described[`endpoints.${formatAuthority(service.authority)}`] = service.addresses.map(formatSocketAddress).join(',');

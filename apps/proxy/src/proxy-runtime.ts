@@ -13,6 +13,10 @@ import {
 } from './admin/index.js';
 import { H2Proxy } from './h2/index.js';
 import { Http1Proxy } from './http/index.js';
+import { attachInboundPolicy } from './inbound/attach-inbound-policy.js';
+import type { CredentialSource } from './identity/proxy-credentials.js';
+import { prepareProxyIdentity } from './identity/proxy-identity.js';
+import { attachMutualTls } from './tls/attach-mutual-tls.js';
 import { type ProxyTapServer, startTapServer, TapHub } from './tap/index.js';
 import type { EndpointBalancer } from './outbound/endpoint-balancer.js';
 import type { ProxyConfig, StaticService } from './proxy-config.js';
@@ -34,6 +38,8 @@ export interface RunningProxy {
   readonly upstreams: ReadonlyMap<string, RunningListener>;
   readonly readiness: Readiness;
   readonly shutdown: GracefulShutdown;
+  /** This proxy's key and certificate (WEFT_PROXY_IDENTITY_*); undefined when it runs without identity. */
+  readonly identity: CredentialSource | undefined;
   /** Drains and stops everything; resolves with what the drain did. */
   stop(): Promise<ShutdownSummary>;
 }
@@ -55,31 +61,43 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
   const metrics = container.get<ProxyMetrics>(ProxyMetrics);
   const discovery = container.get<DiscoverEndpoints>(DiscoverEndpoints);
   const balancers = container.get<EndpointBalancerFactory>(EndpointBalancerFactory);
+  // Before any listener: a bad token or trust anchors file stops the start here, naming its variable.
+  const identity = await prepareProxyIdentity({ settings: config.identity, container, log });
   const tapHub = new TapHub({
     denyList: config.tapDenyList,
     onObserverError: (error) => log({ event: 'tap-observer-failed', message: String(error) }),
   });
   const deps = { metrics, clock, random: container.get<RandomSource>(RandomSource), tap: tapHub };
+  const inboundPolicy = attachInboundPolicy({
+    container,
+    metrics,
+    appAddr: config.inboundAppAddr,
+    log,
+    ...(config.inboundPolicy ? { settings: config.inboundPolicy } : {}),
+  });
+  // Mesh mTLS between proxies when this one has an identity; without one, nothing below changes.
+  const mtls = attachMutualTls({ credentials: identity?.credentials, clock, log });
   const outboundHttp = new Http1Proxy(
     { direction: 'outbound', balancers, profiles: container.get<DiscoverProfile>(DiscoverProfile) },
     deps,
-    { failFastMs: config.failFastTimeoutMs },
+    { failFastMs: config.failFastTimeoutMs, ...mtls?.http1 },
   );
   // Inbound has one endpoint, the app: waiting long for it only delays the error the client will get.
-  const inboundHttp = new Http1Proxy({ direction: 'inbound', localApp: config.inboundAppAddr }, deps, {
+  const inboundHttp = new Http1Proxy({ direction: 'inbound', localApp: config.inboundAppAddr, authorizer: inboundPolicy.authorizer }, deps, {
     failFastMs: Math.min(config.failFastTimeoutMs, 1_000),
   });
   const outboundH2 = new H2Proxy(
     { direction: 'outbound', balancers, profiles: container.get<DiscoverProfile>(DiscoverProfile) },
     deps,
-    { failFastMs: config.failFastTimeoutMs },
+    { failFastMs: config.failFastTimeoutMs, ...mtls?.h2 },
   );
-  const inboundH2 = new H2Proxy({ direction: 'inbound', localApp: config.inboundAppAddr }, deps, {
+  const inboundH2 = new H2Proxy({ direction: 'inbound', localApp: config.inboundAppAddr, authorizer: inboundPolicy.authorizer }, deps, {
     failFastMs: Math.min(config.failFastTimeoutMs, 1_000),
   });
   const tap = await startTapServer({ address: config.tapAddr, hub: tapHub });
 
   const readiness = new Readiness([READINESS_CONDITIONS.listeners]);
+  identity?.start(readiness);
   const shutdown = new GracefulShutdown({ gracePeriodMs: config.shutdownGracePeriodMs, readiness, clock });
   const admin = await startProxyAdminServer({
     address: config.adminAddr,
@@ -104,6 +122,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
         http1: (detected: DetectedConnection) =>
           outboundHttp.handleHttp1Connection(detected.socket, Buffer.alloc(0), { target: upstream.authority }),
         h2: (detected: DetectedConnection) => outboundH2.handleH2Connection(detected.socket, { target: upstream.authority }),
+        ...mtls?.upstreamTcpHandlers({ target: upstream.authority, balancer, discovery, settings: config }),
       },
       log,
     });
@@ -118,6 +137,8 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
       http1: (detected: DetectedConnection) => inboundHttp.handleHttp1Connection(detected.socket, Buffer.alloc(0)),
       h2: (detected: DetectedConnection) => inboundH2.handleH2Connection(detected.socket),
     },
+    authorizeOpaque: (connection) => inboundPolicy.authorizer.authorizeConnection(connection.socket),
+    ...(mtls ? { meshTls: mtls.terminator } : {}),
     log,
   });
 
@@ -173,8 +194,12 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     upstreams,
     readiness,
     shutdown,
+    identity: identity?.credentials,
     stop: async () => {
       const summary = await shutdown.begin('admin');
+      identity?.stop();
+      inboundPolicy.close();
+      mtls?.close();
       await Promise.all([outboundHttp.close(), inboundHttp.close()]);
       outboundH2.forceClose();
       inboundH2.forceClose();

@@ -3,6 +3,7 @@ import { formatSocketAddress, parseGrpcStatus } from '@weft/core';
 import { type ClientHttp2Stream, constants, type ServerHttp2Stream, type ServerStreamResponseOptions } from 'node:http2';
 import { performance } from 'node:perf_hooks';
 import { type ChosenEndpoint, type Http1Destination, tapAuthorityOf } from '../http/forward-context.js';
+import { withClientId } from '../inbound/inbound-authorizer.js';
 import { ForwardExchange, type TapRequestLine } from '../http/forward-exchange.js';
 import { rawHeaderValue } from '../http/hop-by-hop-headers.js';
 import { isGrpcContentType, type ProxyErrorStatus } from '../http/proxy-error.js';
@@ -55,7 +56,8 @@ export class H2Exchange extends ForwardExchange<H2ForwardContext, H2Attempt> {
         return { ip: socket?.remoteAddress ?? '', port: socket?.remotePort ?? 0 };
       },
     });
-    this.headers = forwardH2RequestHeaders(rawHeaders, { stripClientId: context.stripClientId });
+    const clientId = destination.kind === 'direct' ? destination.inbound?.clientId : undefined;
+    this.headers = withClientId(forwardH2RequestHeaders(rawHeaders, { stripClientId: context.stripClientId }), clientId);
     if (this.tap !== undefined) this.tapHeaders = rawHeaders;
   }
 

@@ -2,6 +2,7 @@
 import { constants, type ServerHttp2Stream } from 'node:http2';
 import { grpcStatusOf, headerSafe, PROXY_ERROR_HEADER, type ProxyErrorStatus } from '../http/proxy-error.js';
 import { resetH2Stream } from './reset-h2-stream.js';
+import { encodeGrpcMessage } from '../http/grpc-message.js';
 
 /**
  * Answers a stream with a synthetic error: gRPC gets a trailers-only response (HTTP 200, grpc-status and grpc-message
@@ -17,7 +18,7 @@ export function respondH2ProxyError(stream: ServerHttp2Stream, status: ProxyErro
   const tag = headerSafe(reason);
   if (grpc) {
     const headers = [':status', '200', 'content-type', 'application/grpc', PROXY_ERROR_HEADER, tag];
-    headers.push('grpc-status', String(grpcStatusOf(status)), 'grpc-message', encodeURIComponent(reason));
+    headers.push('grpc-status', String(grpcStatusOf(status)), 'grpc-message', encodeGrpcMessage(reason));
     stream.respond(headers, { endStream: true });
     return;
   }

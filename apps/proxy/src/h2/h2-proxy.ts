@@ -7,6 +7,7 @@ import { rawHeaderValue } from '../http/hop-by-hop-headers.js';
 import type { Http1ConnectionInfo, Http1ProxyDeps, Http1ProxyRole } from '../http/http1-proxy.js';
 import type { OutboundTargets } from '../http/outbound-targets.js';
 import { isGrpcContentType } from '../http/proxy-error.js';
+import { type InboundRequestVerdict, policyHeadersOf } from '../inbound/inbound-authorizer.js';
 import { sharedForwardContext } from '../http/shared-forward-context.js';
 import { END_STREAM_FLAG, H2Exchange } from './h2-exchange.js';
 import type { H2ForwardContext } from './h2-forward-context.js';
@@ -45,11 +46,14 @@ export class H2Proxy {
   private readonly targets: OutboundTargets | undefined;
   private readonly upstreams: H2UpstreamSessions;
   private readonly connectionInfo = new WeakMap<Http2Session, H2ConnectionInfo>();
+  /** Each session's own socket (`session.socket` is a proxy object, useless as a key of what is known about it). */
+  private readonly clientSockets = new WeakMap<Http2Session, Socket>();
   private readonly sessions = new Set<ServerHttp2Session>();
   private readonly sockets = new Set<Socket>();
   private readonly sweeper: NodeJS.Timeout;
   /** The connection info of the socket being handed to the server right now (its session is made synchronously). */
   private arriving: H2ConnectionInfo | undefined;
+  private arrivingSocket: Socket | undefined;
   private closing = false;
 
   constructor(
@@ -85,10 +89,12 @@ export class H2Proxy {
     // The session handles socket errors; this only keeps one after the session is gone from being unhandled.
     socket.on('error', () => undefined);
     this.arriving = connection;
+    this.arrivingSocket = socket;
     try {
       this.server.emit('connection', socket);
     } finally {
       this.arriving = undefined;
+      this.arrivingSocket = undefined;
     }
   }
 
@@ -128,6 +134,7 @@ export class H2Proxy {
 
   private onSession(session: ServerHttp2Session): void {
     if (this.arriving !== undefined) this.connectionInfo.set(session, this.arriving);
+    if (this.arrivingSocket !== undefined) this.clientSockets.set(session, this.arrivingSocket);
     this.sessions.add(session);
     session.once('close', () => this.sessions.delete(session));
   }
@@ -161,10 +168,25 @@ export class H2Proxy {
     const connection = session === undefined ? undefined : this.connectionInfo.get(session);
     if (this.role.direction === 'inbound') {
       const target = connection?.target;
-      return { kind: 'direct', address: this.role.localApp, authority: target === undefined ? undefined : formatAuthority(target) };
+      const authority = target === undefined ? undefined : formatAuthority(target);
+      const verdict = this.authorize(session, rawHeaders);
+      if (verdict === undefined) return { kind: 'direct', address: this.role.localApp, authority };
+      if (!verdict.allowed) return { status: 403, reason: `unauthorized: ${verdict.reason}` };
+      return { kind: 'direct', address: this.role.localApp, authority, inbound: verdict.forwarding };
     }
     const authority = rawHeaderValue(rawHeaders, ':authority') ?? rawHeaderValue(rawHeaders, 'host');
     return resolveOutboundDestination(this.targets as OutboundTargets, connection, authority);
+  }
+
+  /** Inbound with an authorizer: the verdict on one stream of `session` (refused when its socket is unknown). */
+  private authorize(session: Http2Session | undefined, rawHeaders: readonly string[]): InboundRequestVerdict | undefined {
+    const authorizer = this.role.direction === 'inbound' ? this.role.authorizer : undefined;
+    if (authorizer === undefined) return undefined;
+    const socket = session === undefined ? undefined : this.clientSockets.get(session);
+    if (socket === undefined) return { allowed: false, reason: 'the stream\'s connection is gone' };
+    const method = rawHeaderValue(rawHeaders, ':method') ?? 'GET';
+    const path = rawHeaderValue(rawHeaders, ':path') ?? '/';
+    return authorizer.authorizeRequest(socket, { method, path, headers: () => policyHeadersOf(rawHeaders) });
   }
 
   private sweep(): void {

@@ -1,5 +1,5 @@
-// H2UpstreamSessions: one reused h2c client session per endpoint, replaced after GOAWAY or close, closed when idle.
-import { formatSocketAddress, type SocketAddress } from '@weft/core';
+// H2UpstreamSessions: one reused HTTP/2 client session per endpoint (h2c, or over mesh mTLS), replaced after GOAWAY or close.
+import { type Endpoint, formatSocketAddress, type SocketAddress } from '@weft/core';
 import {
   type ClientHttp2Session,
   type ClientHttp2Stream,
@@ -8,6 +8,9 @@ import {
 } from 'node:http2';
 import { connect as connectTcp } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { Duplex } from 'node:stream';
+import type { MeshEndpoint, MeshTlsClient } from '../tls/mesh-tls-client.js';
+import { ConnectError } from '../transport/connect-tcp.js';
 
 export interface H2UpstreamOptions {
   /** Time allowed to open the connection (Linkerd's outbound default: 1 s). */
@@ -22,6 +25,11 @@ export interface H2UpstreamOptions {
   readonly maxSessionMemoryMb: number;
   /** A session with no stream for this long is closed. */
   readonly idleMs: number;
+  /**
+   * Endpoints with a TLS identity are reached through it: mTLS to their proxy's inbound port, then a transport header
+   * for an HTTP/2 session. Without it every endpoint is reached over h2c, as before.
+   */
+  readonly meshTls?: MeshTlsClient;
 }
 
 export const DEFAULT_H2_UPSTREAM_OPTIONS: H2UpstreamOptions = {
@@ -81,12 +89,18 @@ export class H2UpstreamSessions {
 
   constructor(private readonly options: H2UpstreamOptions = DEFAULT_H2_UPSTREAM_OPTIONS) {}
 
-  /** The live session to `address`, opened on first use or after the last one was retired. */
-  get(address: SocketAddress): H2Upstream {
-    const key = formatSocketAddress(address);
+  /**
+   * The live session to `address`, opened on first use or after the last one was retired. With `endpoint` (the one
+   * discovery gave for `address`) carrying a TLS identity and mesh mTLS configured, the session runs over mTLS to that
+   * identity and is keyed by it too: a session is never shared between identities.
+   */
+  get(address: SocketAddress, endpoint?: Endpoint): H2Upstream {
+    const mesh = this.options.meshTls !== undefined && this.options.meshTls.isMeshed(endpoint) ? endpoint : undefined;
+    const origin = formatSocketAddress(address);
+    const key = mesh === undefined ? origin : `${origin}|${mesh.tlsIdentity}|${mesh.proxyInboundPort ?? ''}`;
     const existing = this.sessions.get(key);
     if (existing !== undefined && !existing.retired && !existing.session.destroyed && !existing.session.closed) return existing;
-    const upstream = this.open(key, address);
+    const upstream = this.open(key, address, mesh);
     this.sessions.set(key, upstream);
     return upstream;
   }
@@ -125,13 +139,17 @@ export class H2UpstreamSessions {
     this.sessions.clear();
   }
 
-  private open(key: string, address: SocketAddress): H2Upstream {
+  private open(key: string, address: SocketAddress, mesh: MeshEndpoint | undefined): H2Upstream {
     const { options } = this;
-    const session = connectH2(`http://${key}`, {
+    const { meshTls } = options;
+    const session = connectH2(`http://${formatSocketAddress(address)}`, {
       settings: { enablePush: false, initialWindowSize: options.streamWindowBytes, maxHeaderListSize: options.maxHeaderListSize },
       maxSessionMemory: options.maxSessionMemoryMb,
-      // TCP keep-alive finds an endpoint that vanished without a word (Linkerd probes after 10 s too).
-      createConnection: () => connectTcp({ host: address.ip, port: address.port, noDelay: true, keepAlive: true, keepAliveInitialDelay: 10_000 }),
+      createConnection: () =>
+        mesh === undefined || meshTls === undefined
+          ? // TCP keep-alive finds an endpoint that vanished without a word (Linkerd probes after 10 s too).
+            connectTcp({ host: address.ip, port: address.port, noDelay: true, keepAlive: true, keepAliveInitialDelay: 10_000 })
+          : meshConnection(meshTls, mesh),
     });
     const upstream = new H2Upstream(session);
     this.all.add(upstream);
@@ -159,4 +177,17 @@ export class H2UpstreamSessions {
     });
     return upstream;
   }
+}
+
+/**
+ * A mesh connection for the session: the TLS socket (which emits 'secureConnect' once verified and its header sent),
+ * or, when none may be opened (no certificate yet), a stream that fails at once with that error, so the session
+ * fails like one whose connection was refused, and nothing goes out in plaintext.
+ */
+function meshConnection(meshTls: MeshTlsClient, endpoint: MeshEndpoint): Duplex {
+  const opened = meshTls.open(endpoint, 'http2');
+  if (!(opened instanceof ConnectError)) return opened;
+  const failed = new Duplex({ read: () => undefined, write: (_chunk, _encoding, done) => done() });
+  process.nextTick(() => failed.destroy(Object.assign(new Error(opened.message), { code: opened.code })));
+  return failed;
 }

@@ -14,6 +14,7 @@ import type {
 } from '@weft/core';
 import { classifyResponse, formatSocketAddress } from '@weft/core';
 import { performance } from 'node:perf_hooks';
+import type { InboundForwarding } from '../inbound/inbound-authorizer.js';
 import type { BalancerLease } from '../outbound/endpoint-balancer.js';
 import type { TapHeaders } from '../tap/tap-headers.js';
 import type { TapHub, TapLabels, TapRequestInit } from '../tap/tap-hub.js';
@@ -21,6 +22,7 @@ import type { OutboundTarget } from './outbound-target.js';
 import type { OutboundTargets } from './outbound-targets.js';
 import { grpcStatusOf, headerSafe, PROXY_ERROR_HEADER, type ProxyErrorStatus } from './proxy-error.js';
 import type { UpstreamPools } from './upstream-pools.js';
+import { encodeGrpcMessage } from './grpc-message.js';
 
 export interface ForwardOptions {
   /** How long a request waits for an endpoint before it fails with 503 (Linkerd: 3 s outbound, 1 s inbound). */
@@ -62,7 +64,13 @@ export type Http1Destination =
       /** The original destination, used if discovery turns out not to know the authority. */
       readonly fallback: SocketAddress | undefined;
     }
-  | { readonly kind: 'direct'; readonly address: SocketAddress; readonly authority: string | undefined };
+  | {
+      readonly kind: 'direct';
+      readonly address: SocketAddress;
+      readonly authority: string | undefined;
+      /** Inbound: the client's TLS status and verified identity, as authorization found them. */
+      readonly inbound?: InboundForwarding;
+    };
 
 /** One endpoint chosen for one attempt. */
 export interface ChosenEndpoint {
@@ -80,8 +88,9 @@ export function trafficLabelsFor(
   address: SocketAddress,
   authority: string | undefined,
   endpoint: Endpoint | undefined,
+  tls: TlsStatus = context.tls,
 ): TrafficLabels {
-  const base = { direction: context.direction, targetAddr: formatSocketAddress(address), tls: context.tls };
+  const base = { direction: context.direction, targetAddr: formatSocketAddress(address), tls };
   const withAuthority = authority === undefined ? base : { ...base, authority };
   return endpoint === undefined || Object.keys(endpoint.labels).length === 0
     ? withAuthority
@@ -91,11 +100,13 @@ export function trafficLabelsFor(
 /** Picks the endpoint of the next attempt, or says whether to wait (discovery pending, all endpoints backing off). */
 export function chooseEndpoint(context: EndpointChoiceContext, destination: Http1Destination): ChosenEndpoint | NoEndpoint {
   if (destination.kind === 'direct') {
-    const key = `${formatSocketAddress(destination.address)}|${destination.authority ?? ''}`;
+    // Inbound requests are labelled with their client's TLS status: `tls="true"` and `client_id` for mesh peers.
+    const tls = destination.inbound?.peerTls ?? context.tls;
+    const key = `${formatSocketAddress(destination.address)}|${destination.authority ?? ''}|${tlsKeyOf(tls)}`;
     let labels = context.directLabels.get(key);
     if (labels === undefined) {
       if (context.directLabels.size >= MAX_DIRECT_LABELS) context.directLabels.clear();
-      labels = trafficLabelsFor(context, destination.address, destination.authority, undefined);
+      labels = trafficLabelsFor(context, destination.address, destination.authority, undefined, tls);
       context.directLabels.set(key, labels);
     }
     return { address: destination.address, labels, lease: undefined };
@@ -112,6 +123,20 @@ export function chooseEndpoint(context: EndpointChoiceContext, destination: Http
   // Labels name the logical authority (the one the application asked for) and the concrete endpoint.
   const labels = logical.labelsFor(lease.endpoint, () => trafficLabelsFor(context, lease.endpoint.address, logical.canonical, lease.endpoint));
   return { address: lease.endpoint.address, labels, lease };
+}
+
+/** The part of a direct destination's label key that tells TLS statuses apart. */
+function tlsKeyOf(tls: TlsStatus): string {
+  switch (tls.tls) {
+    case 'true':
+      return `true|${tls.peerIdentity}`;
+    case 'no_identity':
+      return tls.reason;
+    case 'opaque':
+      return `opaque|${tls.sni ?? ''}`;
+    case 'disabled':
+      return 'disabled';
+  }
 }
 
 /** A destination, or the synthetic error that answers a request nobody can route. */
@@ -240,7 +265,7 @@ export class RequestTap {
     if (grpc) {
       headers['content-type'] = 'application/grpc';
       headers['grpc-status'] = String(grpcStatusOf(status));
-      headers['grpc-message'] = encodeURIComponent(reason);
+      headers['grpc-message'] = encodeGrpcMessage(reason);
       this.responseInit(200, headers);
       return;
     }

@@ -10,6 +10,7 @@ import {
 } from '@weft/core';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { InboundAuthorizer } from '../inbound/inbound-authorizer.js';
 import type { TapHub } from '../tap/tap-hub.js';
 import { chooseEndpoint, type ForwardContext, type ForwardOptions, resolveOutboundDestination, type ResolvedDestination } from './forward-context.js';
 import { createHardenedHttp1Server, DEFAULT_HTTP1_SERVER_LIMITS, type Http1ServerLimits, rejectUnsafeFraming } from './hardened-http1-server.js';
@@ -40,6 +41,8 @@ export type Http1ProxyRole =
       readonly direction: 'inbound';
       /** The application's own address, e.g. 127.0.0.1:8080. */
       readonly localApp: SocketAddress;
+      /** Admits or refuses each request under its port's policy (403 when refused); without it every request is let in. */
+      readonly authorizer?: InboundAuthorizer;
     };
 
 export interface Http1ProxyDeps {
@@ -172,6 +175,7 @@ export class Http1Proxy {
       metrics: this.context.metrics,
       connectTimeoutMs: this.options.upstream.connectTimeoutMs,
       stripClientId: this.context.stripClientId,
+      clientId: destination.kind === 'direct' ? destination.inbound?.clientId : undefined,
     });
   }
 
@@ -183,7 +187,11 @@ export class Http1Proxy {
     const connection = this.connectionInfo.get(req.socket);
     if (this.role.direction === 'inbound') {
       const target = connection?.target;
-      return { kind: 'direct', address: this.role.localApp, authority: target === undefined ? undefined : formatAuthority(target) };
+      const authority = target === undefined ? undefined : formatAuthority(target);
+      const verdict = this.role.authorizer?.authorizeRequest(req.socket, { method: req.method ?? 'GET', path: req.url ?? '/', headers: () => req.headers });
+      if (verdict === undefined) return { kind: 'direct', address: this.role.localApp, authority };
+      if (!verdict.allowed) return { status: 403, reason: `unauthorized: ${verdict.reason}` };
+      return { kind: 'direct', address: this.role.localApp, authority, inbound: verdict.forwarding };
     }
     return resolveOutboundDestination(this.targets as OutboundTargets, connection, isConnect ? undefined : req.headers.host);
   }

@@ -2,6 +2,7 @@
 import type { Socket } from 'node:net';
 import type { ServerResponse } from 'node:http';
 import { STATUS_CODES } from 'node:http';
+import { encodeGrpcMessage } from './grpc-message.js';
 
 /** Names why the proxy, not the upstream, produced a response. */
 export const PROXY_ERROR_HEADER = 'weft-proxy-error';
@@ -34,7 +35,7 @@ export function sendProxyError(res: ServerResponse, status: ProxyErrorStatus, re
   if (close) headers.push('connection', 'close');
   if (grpc) {
     headers.push('content-type', 'application/grpc', 'grpc-status', String(grpcStatusOf(status)));
-    headers.push('grpc-message', encodeURIComponent(reason), 'content-length', '0');
+    headers.push('grpc-message', encodeGrpcMessage(reason), 'content-length', '0');
     res.writeHead(200, headers);
     res.end();
     return;

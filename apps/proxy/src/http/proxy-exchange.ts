@@ -3,6 +3,7 @@ import { formatSocketAddress, parseGrpcStatus } from '@weft/core';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { PassThrough, type Readable } from 'node:stream';
+import { withClientId } from '../inbound/inbound-authorizer.js';
 import { AttemptHandler } from './attempt-handler.js';
 import { type ChosenEndpoint, type ForwardContext, type Http1Destination, tapAuthorityOf } from './forward-context.js';
 import { ForwardExchange, type TapRequestLine } from './forward-exchange.js';
@@ -42,7 +43,8 @@ export class ProxyExchange extends ForwardExchange<ForwardContext, AttemptHandle
       path: req.url ?? '/',
       source: () => ({ ip: req.socket.remoteAddress ?? '', port: req.socket.remotePort ?? 0 }),
     });
-    this.headers = forwardRequestHeaders(req.rawHeaders, { stripClientId: context.stripClientId });
+    const clientId = destination.kind === 'direct' ? destination.inbound?.clientId : undefined;
+    this.headers = withClientId(forwardRequestHeaders(req.rawHeaders, { stripClientId: context.stripClientId }), clientId);
   }
 
   start(): void {

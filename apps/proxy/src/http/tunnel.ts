@@ -4,6 +4,7 @@ import { type IncomingMessage, request as httpRequest, STATUS_CODES } from 'node
 import { connect as netConnect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { ChosenEndpoint } from './forward-context.js';
+import { withClientId } from '../inbound/inbound-authorizer.js';
 import { forwardRequestHeaders, forwardResponseHeaders } from './hop-by-hop-headers.js';
 import { writeRawProxyError } from './proxy-error.js';
 
@@ -11,6 +12,8 @@ export interface TunnelOptions {
   readonly metrics: ProxyMetrics;
   readonly connectTimeoutMs: number;
   readonly stripClientId: boolean;
+  /** Inbound: the client's verified identity, sent as `weft-client-id`. */
+  readonly clientId?: string | undefined;
 }
 
 /**
@@ -41,7 +44,7 @@ export function openTunnel(req: IncomingMessage, client: Socket, head: Buffer, e
   const upstreamRequest = httpRequest({
     method: req.method ?? 'GET',
     path: req.url ?? '/',
-    headers: forwardRequestHeaders(req.rawHeaders, { tunnel: !isConnect, stripClientId: options.stripClientId }),
+    headers: withClientId(forwardRequestHeaders(req.rawHeaders, { tunnel: !isConnect, stripClientId: options.stripClientId }), options.clientId),
     setHost: false,
     // With no agent given, Node uses this socket (an `agent: false` would open its own connection instead).
     createConnection: () => upstream,

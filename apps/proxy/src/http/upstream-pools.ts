@@ -1,7 +1,9 @@
-// UpstreamPools: one keep-alive undici Pool per endpoint address, closed after the endpoint has idled.
-import { formatSocketAddress, type SocketAddress } from '@weft/core';
+// UpstreamPools: one keep-alive undici Pool per endpoint (address, and identity over mTLS), closed after the endpoint has idled.
+import { type Endpoint, formatSocketAddress, type SocketAddress } from '@weft/core';
 import { performance } from 'node:perf_hooks';
-import { Pool } from 'undici';
+import { type buildConnector, Pool } from 'undici';
+import type { MeshEndpoint, MeshTlsClient } from '../tls/mesh-tls-client.js';
+import type { ConnectError } from '../transport/connect-tcp.js';
 
 export interface UpstreamPoolOptions {
   /** Time allowed to open a connection (Linkerd's outbound default: 1 s). */
@@ -16,6 +18,11 @@ export interface UpstreamPoolOptions {
   readonly maxResponseHeaderBytes: number;
   /** A pool unused for this long is closed. */
   readonly poolIdleMs: number;
+  /**
+   * Endpoints with a TLS identity are reached through it: mTLS to their proxy's inbound port, then a transport header
+   * for an HTTP/1 session. Without it every endpoint is reached in plaintext, as before.
+   */
+  readonly meshTls?: MeshTlsClient;
 }
 
 export const DEFAULT_UPSTREAM_POOL_OPTIONS: UpstreamPoolOptions = {
@@ -37,12 +44,18 @@ export class UpstreamPools {
 
   constructor(private readonly options: UpstreamPoolOptions = DEFAULT_UPSTREAM_POOL_OPTIONS) {}
 
-  /** The pool of connections to `address`, opened on first use. */
-  get(address: SocketAddress): Pool {
-    const key = formatSocketAddress(address);
+  /**
+   * The pool of connections to `address`, opened on first use. With `endpoint` (the one discovery gave for `address`)
+   * carrying a TLS identity and mesh mTLS configured, the pool's connections are mTLS to that identity, and the pool
+   * is keyed by the identity too: a connection is never shared between identities.
+   */
+  get(address: SocketAddress, endpoint?: Endpoint): Pool {
+    const mesh = this.options.meshTls !== undefined && this.options.meshTls.isMeshed(endpoint) ? endpoint : undefined;
+    const origin = formatSocketAddress(address);
+    const key = mesh === undefined ? origin : `${origin}|${mesh.tlsIdentity}|${mesh.proxyInboundPort ?? ''}`;
     let entry = this.entries.get(key);
     if (entry === undefined) {
-      entry = { pool: this.open(key), lastUsedMs: 0 };
+      entry = { pool: this.open(origin, mesh), lastUsedMs: 0 };
       this.entries.set(key, entry);
     }
     entry.lastUsedMs = performance.now();
@@ -70,11 +83,11 @@ export class UpstreamPools {
     await Promise.all(pools.map((pool) => pool.destroy().catch(() => undefined)));
   }
 
-  private open(key: string): Pool {
-    const { connectTimeoutMs, headersTimeoutMs, bodyTimeoutMs, keepAliveTimeoutMs, maxResponseHeaderBytes } = this.options;
-    return new Pool(`http://${key}`, {
+  private open(origin: string, mesh: MeshEndpoint | undefined): Pool {
+    const { connectTimeoutMs, headersTimeoutMs, bodyTimeoutMs, keepAliveTimeoutMs, maxResponseHeaderBytes, meshTls } = this.options;
+    return new Pool(`http://${origin}`, {
       pipelining: 1,
-      connect: { timeout: connectTimeoutMs },
+      connect: mesh === undefined || meshTls === undefined ? { timeout: connectTimeoutMs } : meshConnector(meshTls, mesh, connectTimeoutMs),
       headersTimeout: headersTimeoutMs,
       bodyTimeout: bodyTimeoutMs,
       keepAliveTimeout: keepAliveTimeoutMs,
@@ -82,4 +95,20 @@ export class UpstreamPools {
       strictContentLength: true,
     });
   }
+}
+
+/**
+ * undici's connect function for a meshed endpoint: a verified mTLS connection with its HTTP/1 header sent. A timeout
+ * is reported with undici's own code, so the exchange treats it as the connect failure it is.
+ */
+function meshConnector(meshTls: MeshTlsClient, endpoint: MeshEndpoint, timeoutMs: number): buildConnector.connector {
+  return (_options, callback) => {
+    meshTls.connect(endpoint, 'http1', { timeoutMs }).then(
+      (socket) => callback(null, socket),
+      (error: ConnectError) => {
+        const code = error.code === 'ETIMEDOUT' ? 'UND_ERR_CONNECT_TIMEOUT' : error.code;
+        callback(Object.assign(new Error(error.message), { code }), null);
+      },
+    );
+  };
 }

@@ -15,6 +15,7 @@ import {
   type Subscription,
 } from '@weft/core';
 import type { BalancerLease, EndpointBalancer } from '../outbound/endpoint-balancer.js';
+import type { MeshTlsClient } from '../tls/mesh-tls-client.js';
 import { ConnectError, connectTcp } from '../transport/connect-tcp.js';
 import { silentTransportLog, type TransportLog } from '../transport/transport-log.js';
 
@@ -29,6 +30,11 @@ export interface EndpointConnectorOptions {
   readonly discovery: DiscoverEndpoints;
   readonly connectTimeoutMs: Milliseconds;
   readonly failFastTimeoutMs: Milliseconds;
+  /**
+   * Endpoints with a TLS identity are reached through it: mTLS to their proxy's inbound port, then a transport header
+   * for an opaque session. Without it every endpoint is reached in plaintext, as before.
+   */
+  readonly meshTls?: MeshTlsClient;
   readonly log?: TransportLog;
 }
 
@@ -115,7 +121,12 @@ export class EndpointConnector {
     const started = performance.now();
     try {
       const timeoutMs = Math.min(this.options.connectTimeoutMs, remaining);
-      const socket = await connectTcp(lease.endpoint.address, { timeoutMs, ...(signal ? { signal } : {}) });
+      const { endpoint } = lease;
+      const connectOptions = { timeoutMs, ...(signal ? { signal } : {}) };
+      const { meshTls } = this.options;
+      const socket = meshTls?.isMeshed(endpoint)
+        ? await meshTls.connect(endpoint, 'opaque', connectOptions)
+        : await connectTcp(endpoint.address, connectOptions);
       lease.finish({ rttMs: performance.now() - started, failed: false });
       return { socket, endpoint: lease.endpoint };
     } catch (error) {

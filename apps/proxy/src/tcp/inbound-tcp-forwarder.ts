@@ -12,12 +12,15 @@ export interface InboundTcpForwarderOptions {
   readonly connectTimeoutMs: Milliseconds;
   /** Resets connections idle this long; 0 (default) relies on TCP keep-alive alone. */
   readonly idleTimeoutMs?: number;
+  /** Decides at the start of each connection, before the app is connected to; refused, the client is reset. */
+  readonly authorize?: (connection: AcceptedConnection) => boolean;
   readonly log?: TransportLog;
 }
 
 export type InboundTcpForwardOutcome =
   | ({ readonly kind: 'relayed' } & TcpSpliceResult)
-  | { readonly kind: 'app-unreachable' | 'client-gone'; readonly errno?: string };
+  | { readonly kind: 'app-unreachable' | 'client-gone'; readonly errno?: string }
+  | { readonly kind: 'unauthorized' };
 
 export class InboundTcpForwarder {
   private readonly log: TransportLog;
@@ -26,9 +29,18 @@ export class InboundTcpForwarder {
     this.log = options.log ?? silentTransportLog;
   }
 
-  /** Connects to the app (one attempt) and relays until both sides are done; if the app cannot be reached the client is reset. */
+  /**
+   * Connects to the app (one attempt) and relays until both sides are done; if the app cannot be reached, or the
+   * connection is not authorized, the client is reset.
+   */
   async forward(connection: AcceptedConnection): Promise<InboundTcpForwardOutcome> {
     const client = connection.socket;
+    if (this.options.authorize?.(connection) === false) {
+      // Not a byte reaches the app; the client sees a reset, as from a closed port.
+      connection.markFailed();
+      resetSocket(client);
+      return { kind: 'unauthorized' };
+    }
     const abort = new AbortController();
     const onClientClose = () => abort.abort();
     client.once('close', onClientClose);

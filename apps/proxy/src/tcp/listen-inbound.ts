@@ -1,8 +1,10 @@
 // listenInbound: the inbound listener: accept, detect, then HTTP handlers or opaque forwarding to the local app.
 import { formatSocketAddress, type ProxyMetrics, type SocketAddress } from '@weft/core';
 import { ConnectionDetector, type DetectedConnection, type ProtocolHandlers } from '../transport/connection-detector.js';
-import { TcpListener } from '../transport/tcp-listener.js';
+import { type AcceptedConnection, plaintextTlsStatus, TcpListener } from '../transport/tcp-listener.js';
 import type { TransportLog } from '../transport/transport-log.js';
+import { meshInboundHandlers } from '../tls/mesh-inbound-handlers.js';
+import type { MeshTlsTerminator } from '../tls/mesh-tls-terminator.js';
 import { InboundTcpForwarder } from './inbound-tcp-forwarder.js';
 import { type ConnectionSettings, forwardOpaque, type RunningListener } from './listen-upstream.js';
 
@@ -15,6 +17,13 @@ export interface ListenInboundOptions {
   readonly metrics: ProxyMetrics;
   /** Handlers for what detection finds; a protocol without one is forwarded to the app as opaque TCP. */
   readonly handlers?: Partial<ProtocolHandlers>;
+  /** Authorizes each opaque connection before it is forwarded (InboundAuthorizer); refused ones are reset. */
+  readonly authorizeOpaque?: (connection: AcceptedConnection) => boolean;
+  /**
+   * Terminates mesh mTLS addressed to this proxy's identity (attachMutualTls); without it, all TLS is passed through
+   * to the app as before. Either way each connection's peer is named on its socket (setMeshPeer).
+   */
+  readonly meshTls?: MeshTlsTerminator;
   readonly log?: TransportLog;
 }
 
@@ -26,11 +35,12 @@ export async function listenInbound(options: ListenInboundOptions): Promise<Runn
   const forwarder = new InboundTcpForwarder({
     appAddr: options.appAddr,
     connectTimeoutMs: options.settings.connectTimeoutMs,
+    ...(options.authorizeOpaque ? { authorize: options.authorizeOpaque } : {}),
     ...(options.log ? { log: options.log } : {}),
   });
   const opaque = (detected: DetectedConnection) => forwardOpaque(detected, (connection) => forwarder.forward(connection), options.log);
   const detector = new ConnectionDetector({
-    handlers: { http1: opaque, h2: opaque, tls: opaque, opaque, ...options.handlers },
+    handlers: meshInboundHandlers({ http1: opaque, h2: opaque, tls: opaque, opaque, ...options.handlers }, options.appAddr.port, options.meshTls),
     opaquePorts: options.settings.opaquePorts,
     timeoutMs: options.settings.detectTimeoutMs,
     ...(options.log ? { log: options.log } : {}),
@@ -42,6 +52,8 @@ export async function listenInbound(options: ListenInboundOptions): Promise<Runn
     metrics: options.metrics,
     // Labelled with the app's address, the target the connections are for (the listener's own port says nothing).
     targetAddr: () => appTarget,
+    // With mesh mTLS the `tls` labels (client_id...) are known only after detection and the handshake.
+    ...(options.meshTls ? { tlsDecidedLater: true, tls: plaintextTlsStatus } : {}),
     onConnection: (connection) => detector.accept(connection, options.appAddr.port),
     ...(options.log ? { log: options.log } : {}),
   });

@@ -41,6 +41,8 @@ export class OutboundTcpForwarder {
       return { kind: 'unavailable', ...(connected.error.errno === undefined ? {} : { errno: connected.error.errno }) };
     }
     const { socket, endpoint } = connected.value;
+    // Connect-side labels: `tls="true"` with the server's identity over mesh mTLS, else why not.
+    if (this.options.meshTls) connection.decideTls?.(this.options.meshTls.tlsStatusOf(endpoint));
     const target = formatAuthority(this.options.target);
     const result = await spliceTcp(client, socket, {
       ...(this.options.idleTimeoutMs ? { idleTimeoutMs: this.options.idleTimeoutMs } : {}),

@@ -17,9 +17,16 @@ export const TCP_KEEPALIVE_MS = 10_000;
 /** One accepted connection, with the labels its metrics carry. */
 export interface AcceptedConnection {
   readonly socket: Socket;
+  /** The labels of the connection's metrics; their `tls` may be decided after accept (see `decideTls`). */
   readonly labels: TrafficLabels;
   /** Records the connection as failed (`classification="failure"`), e.g. when its upstream could not be reached. */
   markFailed(errno?: string): void;
+  /**
+   * Sets the `tls` labels once what the connection is has been found (mesh mTLS, plaintext, passed-through TLS) and
+   * counts it open with them. Only for a listener made with `tlsDecidedLater`; otherwise, or after the first call,
+   * it does nothing.
+   */
+  decideTls?(status: TlsStatus): void;
 }
 
 export interface TcpListenerOptions {
@@ -32,6 +39,11 @@ export interface TcpListenerOptions {
   readonly targetAddr?: (socket: Socket) => string;
   /** The `tls` labels; by default `acceptedTlsStatus` of the client's address. */
   readonly tls?: (socket: Socket) => TlsStatus;
+  /**
+   * The `tls` labels are known only after accept (the inbound listener terminating mesh mTLS): a connection is
+   * counted open when its handler calls `decideTls`, or, if it closes first, at close with the `tls` labels above.
+   */
+  readonly tlsDecidedLater?: boolean;
   readonly onConnection: (connection: AcceptedConnection) => void;
   /** Told of accept errors (e.g. EMFILE when out of file descriptors); the listener keeps listening. */
   readonly log?: TransportLog;
@@ -40,6 +52,11 @@ export interface TcpListenerOptions {
 /** Loopback clients are labelled `no_identity`/`loopback`; others `disabled`, until the proxy terminates mTLS. */
 export function acceptedTlsStatus(socket: Socket): TlsStatus {
   return isLoopback(socket.remoteAddress) ? { tls: 'no_identity', reason: 'loopback' } : { tls: 'disabled' };
+}
+
+/** A plaintext client of a proxy that terminates mesh mTLS: `no_identity`, for `loopback` or `no_tls_from_remote`. */
+export function plaintextTlsStatus(socket: Socket): TlsStatus {
+  return { tls: 'no_identity', reason: isLoopback(socket.remoteAddress) ? 'loopback' : 'no_tls_from_remote' };
 }
 
 export function isLoopback(ip: string | undefined): boolean {
@@ -116,7 +133,7 @@ export class TcpListener {
   }
 
   private accept(socket: Socket, options: TcpListenerOptions): void {
-    const labels: TrafficLabels = {
+    let labels: TrafficLabels = {
       direction: options.direction,
       ...(options.authority === undefined ? {} : { authority: options.authority }),
       targetAddr: (options.targetAddr ?? ((s: Socket) => socketAddressOf(s, 'local')))(socket),
@@ -128,10 +145,13 @@ export class TcpListener {
       failure ??= error.code === undefined ? {} : { errno: error.code };
     });
     this.sockets.add(socket);
-    options.metrics.tcpOpened(labels);
+    let opened = options.tlsDecidedLater !== true;
+    if (opened) options.metrics.tcpOpened(labels);
     socket.once('close', () => {
       this.sockets.delete(socket);
       if (this.sockets.size === 0) for (const done of [...this.drainWaiters]) done();
+      if (!opened) options.metrics.tcpOpened(labels);
+      opened = true;
       options.metrics.tcpClosed(labels, {
         classification: failure ? 'failure' : 'success',
         ...(failure?.errno === undefined ? {} : { errno: failure.errno }),
@@ -141,9 +161,17 @@ export class TcpListener {
     });
     options.onConnection({
       socket,
-      labels,
+      get labels() {
+        return labels;
+      },
       markFailed: (errno) => {
         failure ??= errno === undefined ? {} : { errno };
+      },
+      decideTls: (status) => {
+        if (opened) return;
+        opened = true;
+        labels = { ...labels, tls: status };
+        options.metrics.tcpOpened(labels);
       },
     });
   }
