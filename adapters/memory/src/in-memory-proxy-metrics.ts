@@ -4,6 +4,7 @@ import {
   type AuthzLabels,
   authzMetricName,
   bucketIndex,
+  type InboundConnectionError,
   type ProxyMetrics,
   type RecordedResponse,
   type RecordedTcpClose,
@@ -68,6 +69,10 @@ export class InMemoryProxyMetrics implements ProxyMetrics {
   certificateRefreshed(notAfterMs: number): void {
     this.set('identity_cert_expiration_timestamp_seconds', {}, notAfterMs / 1000);
     this.add('identity_cert_refresh_count', {}, 1);
+  }
+
+  inboundConnectionRefused(error: InboundConnectionError): void {
+    this.add('inbound_tcp_errors_total', { error }, 1);
   }
 
   /**

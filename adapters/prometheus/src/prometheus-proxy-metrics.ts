@@ -2,6 +2,8 @@
 import {
   type AuthzLabels,
   type AuthzProtocol,
+  INBOUND_CONNECTION_ERRORS,
+  type InboundConnectionError,
   type ProxyMetrics,
   type RecordedResponse,
   type RecordedTcpClose,
@@ -59,6 +61,7 @@ export class PrometheusProxyMetrics implements ProxyMetrics {
   private readonly tcpOpenConnections: SeriesFamily<Gauge<string>>;
   private readonly authzFamilies: Readonly<Record<AuthzProtocol, AuthzFamilies>>;
   private readonly certRefreshes: Counter;
+  private readonly inboundTcpErrors: Counter<'error'>;
   private readonly certExpiration: Gauge;
   private readonly cache = new LabelSeriesCache();
   private readonly families: readonly SeriesFamily<Counter<string> | Gauge<string> | Histogram<string>>[];
@@ -125,6 +128,14 @@ export class PrometheusProxyMetrics implements ProxyMetrics {
     // Every family shows its overflow count from the start, so 0 and "never scraped" read differently.
     for (const family of this.families) this.overflows.inc({ family: family.name }, 0);
     this.registerBuildInfo(options.version ?? 'unknown');
+    this.inboundTcpErrors = new Counter({
+      name: 'inbound_tcp_errors_total',
+      help: 'Inbound connections refused before anything was forwarded, by error.',
+      labelNames: ['error'],
+      registers: [this.registry],
+    });
+    // Every error shows from the start, so that a refusal shows up as a change and not as a new series.
+    for (const error of INBOUND_CONNECTION_ERRORS) this.inboundTcpErrors.inc({ error }, 0);
     this.certRefreshes = new Counter({
       name: 'identity_cert_refresh_count',
       help: 'Certificates the proxy obtained (its first one and every renewal).',
@@ -189,6 +200,10 @@ export class PrometheusProxyMetrics implements ProxyMetrics {
     const families = this.authzFamilies[labels.protocol];
     if (allowed) families.allow.record((series.allow ??= families.allow.seriesFor(series.labels)), 1, increment);
     else families.deny.record((series.deny ??= families.deny.seriesFor(series.labels)), 1, increment);
+  }
+
+  inboundConnectionRefused(error: InboundConnectionError): void {
+    this.inboundTcpErrors.inc({ error });
   }
 
   certificateRefreshed(notAfterMs: number): void {

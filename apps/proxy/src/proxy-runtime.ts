@@ -1,6 +1,14 @@
 // startProxy: builds the running proxy from its configuration and container: listeners, HTTP paths, admin and shutdown.
 import { PrometheusProxyMetrics } from '@weft/adapter-prometheus';
-import { Clock, DiscoverEndpoints, DiscoverProfile, makeEndpoint, ProxyMetrics, RandomSource } from '@weft/core';
+import {
+  Clock,
+  DiscoverEndpoints,
+  DiscoverProfile,
+  type InboundConnectionError,
+  makeEndpoint,
+  ProxyMetrics,
+  RandomSource,
+} from '@weft/core';
 import type { InMemoryDiscoverEndpoints } from '@weft/adapter-memory';
 import type { Container } from 'inversify';
 import {
@@ -17,6 +25,7 @@ import { attachInboundPolicy } from './inbound/attach-inbound-policy.js';
 import type { CredentialSource } from './identity/proxy-credentials.js';
 import { prepareProxyIdentity } from './identity/proxy-identity.js';
 import { attachMutualTls } from './tls/attach-mutual-tls.js';
+import type { MeshRefusal } from './tls/mesh-tls-terminator.js';
 import { type ProxyTapServer, startTapServer, TapHub } from './tap/index.js';
 import type { EndpointBalancer } from './outbound/endpoint-balancer.js';
 import type { ProxyConfig, StaticService } from './proxy-config.js';
@@ -76,7 +85,12 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     ...(config.inboundPolicy ? { settings: config.inboundPolicy } : {}),
   });
   // Mesh mTLS between proxies when this one has an identity; without one, nothing below changes.
-  const mtls = attachMutualTls({ credentials: identity?.credentials, clock, log });
+  const mtls = attachMutualTls({
+    credentials: identity?.credentials,
+    clock,
+    log,
+    onRefusal: (refusal) => metrics.inboundConnectionRefused(INBOUND_ERROR_OF_REFUSAL[refusal]),
+  });
   const outboundHttp = new Http1Proxy(
     { direction: 'outbound', balancers, profiles: container.get<DiscoverProfile>(DiscoverProfile) },
     deps,
@@ -230,3 +244,11 @@ function seedStaticEndpoints(discovery: InMemoryDiscoverEndpoints, services: rea
     discovery.setEndpoints(service.authority, endpoints);
   }
 }
+
+/** The `inbound_tcp_errors_total` error of each way mesh mTLS termination refuses a connection. */
+const INBOUND_ERROR_OF_REFUSAL: Readonly<Record<MeshRefusal, InboundConnectionError>> = {
+  handshake: 'tls_handshake_failure',
+  'peer-certificate': 'peer_certificate_refused',
+  'transport-header': 'transport_header_invalid',
+  'not-ready': 'no_certificate',
+};

@@ -28,7 +28,23 @@ export interface ProxyMetrics {
    * `identity_cert_expiration_timestamp_seconds` and increments `identity_cert_refresh_count`.
    */
   certificateRefreshed(notAfterMs: number): void;
+  /** An inbound connection was refused before any of it was forwarded: `inbound_tcp_errors_total{error}`. */
+  inboundConnectionRefused(error: InboundConnectionError): void;
 }
+
+/**
+ * Why an inbound mesh connection was refused: its TLS handshake failed (no client certificate, a foreign CA, TLS 1.2,
+ * an expired certificate...), the peer's certificate broke a workload-leaf rule, its transport header was bad or
+ * late, or this proxy had no certificate yet to answer with.
+ */
+export const INBOUND_CONNECTION_ERRORS = [
+  'tls_handshake_failure',
+  'peer_certificate_refused',
+  'transport_header_invalid',
+  'no_certificate',
+] as const;
+
+export type InboundConnectionError = (typeof INBOUND_CONNECTION_ERRORS)[number];
 
 export interface RecordedResponse {
   readonly classification: Classification;

@@ -76,7 +76,7 @@ export class H2Exchange extends ForwardExchange<H2ForwardContext, H2Attempt> {
   // ----- attempts -----
 
   protected newAttempt(chosen: ChosenEndpoint): H2Attempt {
-    return new H2Attempt(chosen, this.context.upstreams.get(chosen.address));
+    return new H2Attempt(chosen, this.context.upstreams.get(chosen.address, chosen.lease?.endpoint));
   }
 
   protected send(attempt: H2Attempt): void {

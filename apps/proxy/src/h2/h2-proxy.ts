@@ -63,7 +63,7 @@ export class H2Proxy {
   ) {
     const settings = { ...DEFAULT_H2_PROXY_OPTIONS, ...options };
     this.upstreams = new H2UpstreamSessions(settings.upstream);
-    const shared = sharedForwardContext(role, deps, settings);
+    const shared = sharedForwardContext(role, deps, settings, settings.upstream.meshTls);
     this.targets = shared.targets;
     this.context = { ...shared, upstreams: this.upstreams };
     this.server = createHardenedH2Server(settings.server);

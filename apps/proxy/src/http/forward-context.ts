@@ -48,10 +48,12 @@ export interface ForwardContext {
   readonly directLabels: Map<string, TrafficLabels>;
   /** Where requests are published while somebody taps; absent, nothing is. */
   readonly tap: TapHub | undefined;
+  /** The connect-side TLS status of a balanced endpoint (mTLS on): `tls="true"` with `server_id` for meshed ones. */
+  readonly connectTlsOf?: (endpoint: Endpoint) => TlsStatus;
 }
 
 /** What choosing an endpoint needs of a context; the HTTP/2 path shares it without HTTP/1's pools. */
-export type EndpointChoiceContext = Pick<ForwardContext, 'direction' | 'random' | 'targets' | 'tls' | 'directLabels'>;
+export type EndpointChoiceContext = Pick<ForwardContext, 'direction' | 'random' | 'targets' | 'tls' | 'directLabels' | 'connectTlsOf'>;
 
 /** Direct destinations remembered with their labels; the cache is dropped whole when it fills. */
 const MAX_DIRECT_LABELS = 1_024;
@@ -121,7 +123,9 @@ export function chooseEndpoint(context: EndpointChoiceContext, destination: Http
     return { wait: true };
   }
   // Labels name the logical authority (the one the application asked for) and the concrete endpoint.
-  const labels = logical.labelsFor(lease.endpoint, () => trafficLabelsFor(context, lease.endpoint.address, logical.canonical, lease.endpoint));
+  const labels = logical.labelsFor(lease.endpoint, () =>
+    trafficLabelsFor(context, lease.endpoint.address, logical.canonical, lease.endpoint, context.connectTlsOf?.(lease.endpoint)),
+  );
   return { address: lease.endpoint.address, labels, lease };
 }
 

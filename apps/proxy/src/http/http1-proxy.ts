@@ -91,7 +91,7 @@ export class Http1Proxy {
   ) {
     this.options = { ...DEFAULT_HTTP1_PROXY_OPTIONS, ...options };
     this.pools = new UpstreamPools(this.options.upstream);
-    const shared = sharedForwardContext(role, deps, this.options);
+    const shared = sharedForwardContext(role, deps, this.options, this.options.upstream.meshTls);
     this.targets = shared.targets;
     this.context = { ...shared, pools: this.pools };
     this.server = createHardenedHttp1Server(this.options.limits);
@@ -176,6 +176,7 @@ export class Http1Proxy {
       connectTimeoutMs: this.options.upstream.connectTimeoutMs,
       stripClientId: this.context.stripClientId,
       clientId: destination.kind === 'direct' ? destination.inbound?.clientId : undefined,
+      meshTls: this.options.upstream.meshTls,
     });
   }
 

@@ -146,7 +146,7 @@ export class ProxyExchange extends ForwardExchange<ForwardContext, AttemptHandle
 
   protected send(handler: AttemptHandler): void {
     const body = this.body;
-    this.context.pools.get(handler.endpoint.address).dispatch({ path: this.path, method: this.method, headers: this.headers, body }, handler);
+    this.context.pools.get(handler.endpoint.address, handler.endpoint.lease?.endpoint).dispatch({ path: this.path, method: this.method, headers: this.headers, body }, handler);
   }
 
   protected cancelAttempt(handler: AttemptHandler): void {

@@ -1,8 +1,10 @@
 // Tunnels: Upgrade (WebSocket) and CONNECT requests forwarded as HTTP/1, then the two sockets spliced byte for byte.
 import type { ProxyMetrics } from '@weft/core';
 import { type IncomingMessage, request as httpRequest, STATUS_CODES } from 'node:http';
-import { connect as netConnect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import type { MeshTlsClient } from '../tls/mesh-tls-client.js';
+import { ConnectError, connectTcp } from '../transport/connect-tcp.js';
 import type { ChosenEndpoint } from './forward-context.js';
 import { withClientId } from '../inbound/inbound-authorizer.js';
 import { forwardRequestHeaders, forwardResponseHeaders } from './hop-by-hop-headers.js';
@@ -14,6 +16,8 @@ export interface TunnelOptions {
   readonly stripClientId: boolean;
   /** Inbound: the client's verified identity, sent as `weft-client-id`. */
   readonly clientId?: string | undefined;
+  /** Outbound with mTLS: meshed endpoints are reached through their proxy's inbound port. */
+  readonly meshTls?: MeshTlsClient | undefined;
 }
 
 /**
@@ -21,7 +25,6 @@ export interface TunnelOptions {
  * connection into a tunnel (CVE-2024-23326: any other answer is relayed and the connection closed).
  */
 export function openTunnel(req: IncomingMessage, client: Socket, head: Buffer, endpoint: ChosenEndpoint, options: TunnelOptions): void {
-  const isConnect = req.method === 'CONNECT';
   const startedAt = performance.now();
   options.metrics.requestStarted(endpoint.labels);
   let settled = false;
@@ -38,9 +41,44 @@ export function openTunnel(req: IncomingMessage, client: Socket, head: Buffer, e
     });
   };
 
-  const upstream = netConnect({ host: endpoint.address.ip, port: endpoint.address.port, noDelay: true });
-  const connectTimer = setTimeout(() => upstream.destroy(connectTimeoutError()), options.connectTimeoutMs);
-  upstream.once('connect', () => clearTimeout(connectTimer));
+  const abort = new AbortController();
+  const onClientGone = () => abort.abort();
+  client.once('close', onClientGone);
+  connectUpstream(endpoint, options, abort.signal).then(
+    (upstream) => {
+      client.off('close', onClientGone);
+      sendTunnelRequest(req, client, head, upstream, endpoint, options, settle);
+    },
+    (error: ConnectError) => {
+      client.off('close', onClientGone);
+      settle(undefined, error.code);
+      if (error.code !== 'ABORTED') writeRawProxyError(client, 502, `tunnel to ${endpoint.labels.targetAddr} failed (${error.code})`);
+    },
+  );
+}
+
+/**
+ * The endpoint's connection: TCP, or, when it is meshed and the proxy has mTLS, mTLS to its proxy with a transport
+ * header saying HTTP/1, so that the peer reads the Upgrade/CONNECT request, authorizes it and tunnels to its app.
+ */
+function connectUpstream(endpoint: ChosenEndpoint, options: TunnelOptions, signal: AbortSignal): Promise<Socket> {
+  const meshed = endpoint.lease?.endpoint;
+  const connectOptions = { timeoutMs: options.connectTimeoutMs, signal };
+  if (options.meshTls !== undefined && options.meshTls.isMeshed(meshed)) return options.meshTls.connect(meshed, 'http1', connectOptions);
+  return connectTcp(endpoint.address, connectOptions);
+}
+
+/** Sends the Upgrade or CONNECT request over `upstream` and, if the endpoint switches, splices the two sockets. */
+function sendTunnelRequest(
+  req: IncomingMessage,
+  client: Socket,
+  head: Buffer,
+  upstream: Socket,
+  endpoint: ChosenEndpoint,
+  options: TunnelOptions,
+  settle: (status: number | undefined, error: string | undefined) => void,
+): void {
+  const isConnect = req.method === 'CONNECT';
   const upstreamRequest = httpRequest({
     method: req.method ?? 'GET',
     path: req.url ?? '/',
@@ -55,7 +93,6 @@ export function openTunnel(req: IncomingMessage, client: Socket, head: Buffer, e
     upstream.destroy();
   });
   upstreamRequest.on('error', (error: Error & { code?: string }) => {
-    clearTimeout(connectTimer);
     settle(undefined, error.code ?? error.name);
     if (!spliced) writeRawProxyError(client, 502, `tunnel to ${endpoint.labels.targetAddr} failed (${error.code ?? error.name})`);
   });
@@ -111,8 +148,4 @@ function responseHead(response: IncomingMessage, extra: readonly string[]): stri
 function upgradeHeaders(response: IncomingMessage): string[] {
   const upgrade = response.headers.upgrade;
   return upgrade === undefined ? ['connection', 'upgrade'] : ['upgrade', upgrade, 'connection', 'upgrade'];
-}
-
-function connectTimeoutError(): Error {
-  return Object.assign(new Error('connect timed out'), { code: 'UND_ERR_CONNECT_TIMEOUT' });
 }

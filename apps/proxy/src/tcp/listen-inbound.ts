@@ -30,6 +30,10 @@ export interface ListenInboundOptions {
 /**
  * Listens for peers and unmeshed clients. Without iptables there is no original destination, so the opaque-port
  * list is checked against the app's port: an app on 5432 gets its connections forwarded without detection.
+ * With mesh mTLS every connection is read first, opaque app port or not: peer proxies always speak first (a TLS
+ * ClientHello), and their transport header says whether the session is opaque. An unmeshed client of a
+ * server-speaks-first app should reach the app directly (local mode) rather than this port, or it waits for the
+ * detection timeout.
  */
 export async function listenInbound(options: ListenInboundOptions): Promise<RunningListener> {
   const forwarder = new InboundTcpForwarder({
@@ -41,7 +45,7 @@ export async function listenInbound(options: ListenInboundOptions): Promise<Runn
   const opaque = (detected: DetectedConnection) => forwardOpaque(detected, (connection) => forwarder.forward(connection), options.log);
   const detector = new ConnectionDetector({
     handlers: meshInboundHandlers({ http1: opaque, h2: opaque, tls: opaque, opaque, ...options.handlers }, options.appAddr.port, options.meshTls),
-    opaquePorts: options.settings.opaquePorts,
+    opaquePorts: options.meshTls ? NO_PORTS : options.settings.opaquePorts,
     timeoutMs: options.settings.detectTimeoutMs,
     ...(options.log ? { log: options.log } : {}),
   });
@@ -59,3 +63,5 @@ export async function listenInbound(options: ListenInboundOptions): Promise<Runn
   });
   return { address: listener.address, listener, close: (graceMs = 0) => listener.close(graceMs) };
 }
+
+const NO_PORTS = { has: (_port: number) => false };
