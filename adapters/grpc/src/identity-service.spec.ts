@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { credentials, Server, ServerCredentials, type ServiceError, status } from '@grpc/grpc-js';
 import { identity } from '@weft/contracts';
 import {
+  CertifyRateLimiter,
   CertifyRefusal,
   type CertifyWorkloadRequest,
   IdentityIssuer,
@@ -220,6 +221,25 @@ describe('Identity service and GrpcIdentityClient over a real grpc-js channel', 
     const local = await client.certify({ identityName: webName, token: 'x'.repeat(9_000), csr: csrs['good'] as Uint8Array });
     expect(local.ok || local.error).toBeInstanceOf(TokenRefusal);
   });
+
+  it('lets the issuer rate-limit an identity its token proved, which the client reports as retryable', async () => {
+    const limiter = new CertifyRateLimiter({ burst: 1 });
+    const issuer = new IdentityIssuer(tokens, authority, { trustDomain: 'cluster.local', rateLimit: { clock: new TestClock(0), limiter } });
+    const limited = await startServer(issuer);
+    const limitedClient = new GrpcIdentityClient({ address: { ip: '127.0.0.1', port: limited.port }, deadlineMs: 5_000 });
+    try {
+      const ask = () => limitedClient.certify({ identityName: webName, token: tokens.issue(web), csr: csrs['good'] as Uint8Array });
+      expect((await ask()).ok).toBe(true);
+      const second = await ask();
+      if (second.ok) throw new Error('certified');
+      expect((second.error as CertifyRefusal).code).toBe('rate-limited');
+      expect((second.error as CertifyRefusal).retryable).toBe(true);
+      expect(second.error.message).toContain(`${webName} asked for certificates too often`);
+    } finally {
+      limitedClient.close();
+      await limited.close();
+    }
+  });
 });
 
 describe('Identity service limits and failures', () => {
@@ -244,17 +264,18 @@ describe('Identity service limits and failures', () => {
     certify: async () => ({ ok: false, error: new CertifyRefusal('san-mismatch', 'no') }),
   };
 
-  it('rate-limits per requested identity with RESOURCE_EXHAUSTED, which the client reports as retryable', async () => {
+  it('rate-limits per caller address with RESOURCE_EXHAUSTED, whatever identity it asks for, reported as retryable', async () => {
     const limited = await serve(refusing, 1);
     expect((await limited.certify(request)).ok).toBe(false);
-    const second = await limited.certify(request);
-    if (second.ok) throw new Error('certified');
-    expect((second.error as CertifyRefusal).code).toBe('rate-limited');
-    expect((second.error as CertifyRefusal).retryable).toBe(true);
-    expect(second.error.message).toMatch(/web\.shop\.serviceaccount\.identity\.weft\.cluster\.local asked for certificates too often; retry in 10 s/);
-    const other = await limited.certify({ ...request, identityName: identityName(books) });
-    expect(other.ok || (other.error as CertifyRefusal).code).toBe('san-mismatch');
+    for (const asked of [request, { ...request, identityName: identityName(books) }]) {
+      const again = await limited.certify(asked);
+      if (again.ok) throw new Error('certified');
+      expect((again.error as CertifyRefusal).code).toBe('rate-limited');
+      expect((again.error as CertifyRefusal).retryable).toBe(true);
+      expect(again.error.message).toMatch(/too many certificate requests from 127\.0\.0\.1; retry in 1 s/);
+    }
   });
+
 
   it("reports a control plane that is not listening as 'unreachable', naming its address", async () => {
     const probe = await startServer(refusing);

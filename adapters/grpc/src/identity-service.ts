@@ -8,10 +8,8 @@ import {
   type CertifyWorkloadRefusal,
   type Clock,
   err,
-  identityName,
   InvalidIdentityError,
   type IssuedCertificate,
-  parseIdentityName,
   redactToken,
   type Result,
   type WorkloadCertifier,
@@ -44,7 +42,12 @@ export type IdentityServiceEvent =
 export interface IdentityServiceOptions {
   /** Time for the rate limiter. */
   readonly clock: Clock;
-  /** Per-identity token bucket; DEFAULT_CERTIFY_RATE_LIMIT (burst 5, one more per 10 s) for what is not given. */
+  /**
+   * Token bucket per caller address, checked before the token is: it keeps one source from flooding the token
+   * validator and the CA. PEER_CERTIFY_RATE_LIMIT (burst 200, then 20 per second) for what is not given; local mode
+   * starts every proxy from 127.0.0.1, so the burst covers a whole mesh starting at once. The per-identity limit
+   * sits in IdentityIssuer, charged only after the token has proven the identity.
+   */
   readonly rateLimit?: Partial<CertifyRateLimiterOptions>;
   /** One event per call: the audit log of issuances and refusals. Never carries the token. */
   readonly log?: (event: IdentityServiceEvent) => void;
@@ -55,6 +58,9 @@ type CertifyCallback = sendUnaryData<identity.CertifyResponse>;
 
 // Requested identities are client input: logs keep a bounded prefix of them.
 const MAX_LOGGED_IDENTITY = 256;
+
+/** The default per-caller limit: a burst of 200 requests, then one more every 50 ms. */
+export const PEER_CERTIFY_RATE_LIMIT: Pick<CertifyRateLimiterOptions, 'burst' | 'refillIntervalMs'> = { burst: 200, refillIntervalMs: 50 };
 
 /** The Identity service implementation over `certifier` (the control plane's IdentityIssuer). */
 export function identityService(certifier: WorkloadCertifier, options: IdentityServiceOptions): identity.IdentityServer {
@@ -75,7 +81,7 @@ class CertifyHandler {
     private readonly certifier: WorkloadCertifier,
     private readonly options: IdentityServiceOptions,
   ) {
-    this.limiter = new CertifyRateLimiter(options.rateLimit);
+    this.limiter = new CertifyRateLimiter({ ...PEER_CERTIFY_RATE_LIMIT, ...options.rateLimit });
     this.log = options.log ?? (() => undefined);
   }
 
@@ -85,7 +91,7 @@ class CertifyHandler {
     // For redaction only: whatever the bytes are, any copy of them in a message is replaced.
     const tokenText = call.request.token.toString('utf8');
     try {
-      const outcome = await this.certify(call.request);
+      const outcome = await this.certify(call.request, peer);
       if (outcome.ok) {
         const response = certifyResponseToWire(outcome.value);
         const { serial, notAfter } = outcome.value;
@@ -105,23 +111,21 @@ class CertifyHandler {
     }
   }
 
-  private async certify(wire: identity.CertifyRequest): Promise<Result<IssuedCertificate, CertifyWorkloadRefusal>> {
+  private async certify(wire: identity.CertifyRequest, peer: string): Promise<Result<IssuedCertificate, CertifyWorkloadRefusal>> {
+    const limited = this.rateLimit(peer);
+    if (limited !== undefined) return err(limited);
     const request = certifyRequestFromWire(wire);
     if (!request.ok) return request;
-    const limited = this.rateLimit(request.value.identityName);
-    if (limited !== undefined) return err(limited);
     return this.certifier.certify(request.value);
   }
 
-  // Keyed by the identity asked for. A name that is no identity is not counted: the issuer refuses it at once.
-  private rateLimit(requested: string): CertifyRefusal | undefined {
-    const parsed = parseIdentityName(requested);
-    if (!parsed.ok) return undefined;
-    const name = identityName(parsed.value);
-    const decision = this.limiter.tryAcquire(name, this.options.clock.now());
+  // Keyed by the caller's address without its port ("127.0.0.1:50123" → "127.0.0.1", "[::1]:50123" → "[::1]").
+  private rateLimit(peer: string): CertifyRefusal | undefined {
+    const source = peer.replace(/:\d+$/, '');
+    const decision = this.limiter.tryAcquire(source, this.options.clock.now());
     if (decision.granted) return undefined;
     const seconds = Math.ceil(decision.retryAfterMs / 1_000);
-    return new CertifyRefusal('rate-limited', `${name} asked for certificates too often; retry in ${seconds} s or later`);
+    return new CertifyRefusal('rate-limited', `too many certificate requests from ${source}; retry in ${seconds} s or later`);
   }
 }
 

@@ -1,5 +1,7 @@
 // IdentityIssuer: the Certify use case; a workload's token must prove the identity it asks for before the CA signs its CSR.
 import { err, type Result } from '../shared/result.js';
+import type { Clock } from '../time/clock.port.js';
+import type { CertifyRateLimiter } from './certify-rate-limiter.js';
 import type { CertificateAuthority, IssuedCertificate } from './certificate-authority.port.js';
 import { CertifyRefusal } from './certify-refusal.js';
 import type { TokenRefusal } from './token-refusal.js';
@@ -21,6 +23,11 @@ export type CertifyWorkloadRefusal = InvalidIdentityError | TokenRefusal | Certi
 export interface IdentityIssuerOptions {
   /** Identities of any other trust domain are refused. */
   readonly trustDomain: string;
+  /**
+   * Bounds how often one identity is certified. It is charged only once the token has proven the identity, so a
+   * caller without that identity's token cannot use up its budget (callers are limited by source before that).
+   */
+  readonly rateLimit?: { readonly clock: Clock; readonly limiter: CertifyRateLimiter };
 }
 
 export class IdentityIssuer implements WorkloadCertifier {
@@ -43,6 +50,17 @@ export class IdentityIssuer implements WorkloadCertifier {
         ),
       );
     }
+    const limited = this.rateLimited(identityName(requested.value));
+    if (limited !== undefined) return err(limited);
     return this.authority.certify({ csr: request.csr, identity: requested.value });
+  }
+
+  private rateLimited(name: string): CertifyRefusal | undefined {
+    const rateLimit = this.options.rateLimit;
+    if (rateLimit === undefined) return undefined;
+    const decision = rateLimit.limiter.tryAcquire(name, rateLimit.clock.now());
+    if (decision.granted) return undefined;
+    const seconds = Math.ceil(decision.retryAfterMs / 1_000);
+    return new CertifyRefusal('rate-limited', `${name} asked for certificates too often; retry in ${seconds} s or later`);
   }
 }
