@@ -37,6 +37,32 @@ describe('admin server', () => {
     expect(await (await fetch(`${base}/ready`)).text()).toBe('not ready\n');
   });
 
+  it('serves the metrics text on /metrics with its content type, and 500 naming the failure when it cannot', async () => {
+    let fail = false;
+    const metrics = {
+      contentType: 'text/plain; version=0.0.4; charset=utf-8',
+      metricsText: async () => {
+        if (fail) throw new Error('registry broken');
+        return 'control_certificates_issued_total 3\n';
+      },
+    };
+    admin = await startAdminServer('127.0.0.1', 0, { metrics });
+    const base = `http://127.0.0.1:${admin.address.port}`;
+    const response = await fetch(`${base}/metrics`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+    expect(await response.text()).toBe('control_certificates_issued_total 3\n');
+    fail = true;
+    const failed = await fetch(`${base}/metrics`);
+    expect(failed.status).toBe(500);
+    expect(await failed.text()).toContain('registry broken');
+  });
+
+  it('answers 404 for /metrics when it has no metrics to serve', async () => {
+    admin = await startAdminServer('127.0.0.1', 0);
+    expect((await fetch(`http://127.0.0.1:${admin.address.port}/metrics`)).status).toBe(404);
+  });
+
   it('answers 404 for unknown paths and 405 for other methods', async () => {
     admin = await startAdminServer('127.0.0.1', 0);
     const base = `http://127.0.0.1:${admin.address.port}`;

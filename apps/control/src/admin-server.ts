@@ -1,6 +1,17 @@
-// weft-control's admin server: liveness and readiness probes over plain HTTP.
+// weft-control's admin server: Prometheus metrics, liveness and readiness probes over plain HTTP.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+
+/** What /metrics serves: Prometheus text exposition (e.g. ControlMetrics). */
+export interface AdminMetricsSource {
+  readonly contentType: string;
+  metricsText(): Promise<string>;
+}
+
+export interface AdminServerOptions {
+  /** Served on /metrics; without it /metrics answers 404. */
+  readonly metrics?: AdminMetricsSource;
+}
 
 export interface AdminServer {
   readonly address: AddressInfo;
@@ -15,9 +26,9 @@ export interface AdminServer {
 
 /**
  * Listens on host:port; /live answers 200 while the process runs, /ready 200 once setReady(true) was called and
- * every readiness check is met.
+ * every readiness check is met, /metrics the metrics text.
  */
-export async function startAdminServer(host: string, port: number): Promise<AdminServer> {
+export async function startAdminServer(host: string, port: number, options: AdminServerOptions = {}): Promise<AdminServer> {
   let ready = false;
   const checks: (() => string | undefined)[] = [];
   const notReady = (): string | undefined => {
@@ -34,6 +45,12 @@ export async function startAdminServer(host: string, port: number): Promise<Admi
     } else if (path === '/ready') {
       const missing = notReady();
       res.writeHead(missing === undefined ? 200 : 503, { 'content-type': 'text/plain' }).end(missing ?? 'ready\n');
+    } else if (path === '/metrics' && options.metrics !== undefined) {
+      const metrics = options.metrics;
+      metrics.metricsText().then(
+        (text) => res.writeHead(200, { 'content-type': metrics.contentType }).end(text),
+        (error: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${String(error)}\n`),
+      );
     } else {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     }

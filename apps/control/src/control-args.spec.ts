@@ -1,22 +1,27 @@
 import { CertificateAuthority, DiscoverEndpoints, TokenValidator } from '@weft/core';
 import { Container } from 'inversify';
 import { describe, expect, it } from 'vitest';
-import { ControlArgsError, parseControlArgs } from './control-args.js';
-import { OrchestratorUnavailableError, orchestratorModules } from './orchestrator-modules.js';
+import { ControlArgsError, parseControlArgs, resolveTrustDomain } from './control-args.js';
+import { ControlMetrics } from './control-metrics.js';
+import { OrchestratorUnavailableError, prepareOrchestrator } from './orchestrator-modules.js';
 
 describe('parseControlArgs', () => {
-  it('defaults to the memory orchestrator, local admin and gRPC ports, cluster.local and in-memory identity', () => {
+  it('defaults to the memory orchestrator, local admin and gRPC ports, the default trust domain and in-memory identity', () => {
     expect(parseControlArgs([])).toEqual({
       orchestrator: 'memory',
       adminAddr: { ip: '127.0.0.1', port: 9990 },
       grpcAddr: { ip: '127.0.0.1', port: 8086 },
-      trustDomain: 'cluster.local',
       help: false,
     });
+    expect(resolveTrustDomain(parseControlArgs([]))).toBe('cluster.local');
+  });
+
+  it('reads the mesh file of the file orchestrator', () => {
+    expect(parseControlArgs(['--orchestrator=file', '--mesh-file', 'mesh.yaml'])).toMatchObject({ orchestrator: 'file', meshFile: 'mesh.yaml' });
   });
 
   it('reads flags in both --flag value and --flag=value forms', () => {
-    expect(parseControlArgs(['--orchestrator', 'file', '--admin-addr=[::1]:19990'])).toMatchObject({
+    expect(parseControlArgs(['--orchestrator', 'file', '--mesh-file=m.yaml', '--admin-addr=[::1]:19990'])).toMatchObject({
       orchestrator: 'file',
       adminAddr: { ip: '::1', port: 19_990 },
       help: false,
@@ -65,26 +70,53 @@ describe('parseControlArgs', () => {
     [['--identity-dir', 'd', '--leaf-lifetime', '9000h'], /--leaf-lifetime "9000h" is not between/],
     [['--token-key', 'k'], /--token-key needs --identity-dir/],
     [['--leaf-lifetime', '1h'], /--leaf-lifetime needs --identity-dir/],
+    [['--orchestrator', 'file'], /--orchestrator file needs --mesh-file <file>/],
+    [['--mesh-file', 'mesh.yaml'], /--mesh-file is read by --orchestrator file only, not by memory/],
+    [['--orchestrator', 'file', '--mesh-file', ''], /--mesh-file needs a path/],
   ])('refuses %j with an error naming it', (argv, message) => {
     expect(() => parseControlArgs(argv)).toThrow(ControlArgsError);
     expect(() => parseControlArgs(argv)).toThrow(message);
   });
 });
 
-describe('orchestratorModules', () => {
-  it('gives the memory adapters for the memory orchestrator, leaving out the ports asked', () => {
+describe('resolveTrustDomain', () => {
+  const file = { trustDomain: 'shop.example', name: 'mesh file mesh.yaml' };
+
+  it("takes the source's trust domain when no flag names one, and the flag's when it agrees", () => {
+    expect(resolveTrustDomain(parseControlArgs([]), file)).toBe('shop.example');
+    expect(resolveTrustDomain(parseControlArgs(['--trust-domain', 'shop.example']), file)).toBe('shop.example');
+    expect(resolveTrustDomain(parseControlArgs(['--trust-domain', 'prod.example']))).toBe('prod.example');
+  });
+
+  it('refuses a flag that disagrees with the source, naming both and the way out', () => {
+    const args = parseControlArgs(['--trust-domain', 'cluster.local']);
+    expect(() => resolveTrustDomain(args, file)).toThrow(ControlArgsError);
+    expect(() => resolveTrustDomain(args, file)).toThrow(
+      '--trust-domain "cluster.local" does not match the trust domain "shop.example" of mesh file mesh.yaml; ' +
+        'leave --trust-domain out, or write "trustDomain: cluster.local" in the file',
+    );
+  });
+});
+
+describe('prepareOrchestrator', () => {
+  const context = (argv: string[]) => ({ args: parseControlArgs(argv), metrics: new ControlMetrics({ processMetrics: false }), log: () => undefined });
+
+  it('gives the memory adapters for the memory orchestrator, leaving out the ports asked', async () => {
+    const memory = await prepareOrchestrator(context([]));
     const all = new Container();
-    all.load(...orchestratorModules('memory'));
+    all.load(...memory.modules([]));
     expect(all.isBound(TokenValidator)).toBe(true);
     const some = new Container();
-    some.load(...orchestratorModules('memory', [TokenValidator, CertificateAuthority]));
+    some.load(...memory.modules([TokenValidator, CertificateAuthority]));
     expect(some.isBound(TokenValidator)).toBe(false);
     expect(some.isBound(CertificateAuthority)).toBe(false);
     expect(some.isBound(DiscoverEndpoints)).toBe(true);
   });
 
-  it('says which orchestrators this build carries when asked for another', () => {
-    expect(() => orchestratorModules('kubernetes')).toThrow(OrchestratorUnavailableError);
-    expect(() => orchestratorModules('kubernetes')).toThrow(/kubernetes orchestrator .* available: memory/);
+  it('says which orchestrators this build carries when asked for another', async () => {
+    await expect(prepareOrchestrator(context(['--orchestrator', 'kubernetes']))).rejects.toThrow(OrchestratorUnavailableError);
+    await expect(prepareOrchestrator(context(['--orchestrator', 'docker']))).rejects.toThrow(
+      'the docker orchestrator is not part of this build of weft-control; available: memory, file',
+    );
   });
 });

@@ -21,12 +21,17 @@ export const MAX_LEAF_LIFETIME_MS = 365 * 24 * 3_600_000;
 
 export interface ControlArgs {
   readonly orchestrator: Orchestrator;
-  /** ip:port of the admin server (/live, /ready). */
+  /** ip:port of the admin server (/metrics, /live, /ready). */
   readonly adminAddr: SocketAddress;
-  /** ip:port of the gRPC server (the Identity service). */
+  /** ip:port of the gRPC server (the Destination, Policy and Identity services). */
   readonly grpcAddr: SocketAddress;
-  /** The trust domain of every identity this control plane certifies. */
-  readonly trustDomain: string;
+  /**
+   * The trust domain of every identity this control plane certifies, when --trust-domain is given. Absent: the mesh
+   * file's with the file orchestrator, else DEFAULT_TRUST_DOMAIN (see resolveTrustDomain).
+   */
+  readonly trustDomain?: string;
+  /** The mesh.yaml the file orchestrator serves; required with --orchestrator file, refused with the others. */
+  readonly meshFile?: string;
   /**
    * A folder holding ca.crt, issuer.crt and issuer.key (as `weft identity init` writes them). When set, leaves are
    * real X.509 certificates and workload tokens are signed ones; without it the orchestrator's adapters are used.
@@ -43,9 +48,11 @@ export const CONTROL_USAGE = `Usage: weft-control [options]
 
 Options:
   --orchestrator <name>       where workloads come from: ${ORCHESTRATORS.join(' | ')} (default: memory)
-  --admin-addr <ip:port>      admin server for /live and /ready (default: 127.0.0.1:9990)
-  --grpc-addr <ip:port>       gRPC server for the Identity service (default: 127.0.0.1:8086)
-  --trust-domain <name>       trust domain of every workload identity (default: ${DEFAULT_TRUST_DOMAIN})
+  --mesh-file <file>          the mesh.yaml to serve, watched for edits (required with --orchestrator file)
+  --admin-addr <ip:port>      admin server for /metrics, /live and /ready (default: 127.0.0.1:9990)
+  --grpc-addr <ip:port>       gRPC server for the Destination, Policy and Identity services (default: 127.0.0.1:8086)
+  --trust-domain <name>       trust domain of every workload identity (default: the mesh file's trustDomain with
+                              --orchestrator file, else ${DEFAULT_TRUST_DOMAIN})
   --identity-dir <dir>        ca.crt, issuer.crt and issuer.key from \`weft identity init\`: issue X.509 leaves
                               and check signed workload tokens (default: the orchestrator's in-memory identity)
   --token-key <file>          Ed25519 key for workload tokens, created (mode 0600) if missing
@@ -64,7 +71,6 @@ export function parseControlArgs(argv: readonly string[]): ControlArgs {
     orchestrator: 'memory',
     adminAddr: DEFAULT_ADMIN_ADDRESS,
     grpcAddr: DEFAULT_GRPC_ADDRESS,
-    trustDomain: DEFAULT_TRUST_DOMAIN,
     help: false,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -85,6 +91,9 @@ export function parseControlArgs(argv: readonly string[]): ControlArgs {
       case '--trust-domain':
         args.trustDomain = trustDomainArg(value());
         break;
+      case '--mesh-file':
+        args.meshFile = pathArg(flag, value());
+        break;
       case '--identity-dir':
         args.identityDir = pathArg(flag, value());
         break;
@@ -104,7 +113,31 @@ export function parseControlArgs(argv: readonly string[]): ControlArgs {
   }
   requireIdentityDir(args, '--token-key', args.tokenKeyFile);
   requireIdentityDir(args, '--leaf-lifetime', args.leafLifetimeMs);
+  if (!args.help) checkMeshFile(args);
   return args;
+}
+
+/**
+ * The trust domain to certify: --trust-domain when given, else the one the orchestrator's source of truth names (the
+ * mesh file's), else DEFAULT_TRUST_DOMAIN. A flag that disagrees with the source is refused: the identities the
+ * proxies expect of each other would then never match the certificates they get.
+ */
+export function resolveTrustDomain(args: ControlArgs, source?: { readonly trustDomain: string; readonly name: string }): string {
+  if (source === undefined) return args.trustDomain ?? DEFAULT_TRUST_DOMAIN;
+  if (args.trustDomain === undefined || args.trustDomain === source.trustDomain) return source.trustDomain;
+  throw new ControlArgsError(
+    `--trust-domain ${JSON.stringify(args.trustDomain)} does not match the trust domain ${JSON.stringify(source.trustDomain)} of ` +
+      `${source.name}; leave --trust-domain out, or write "trustDomain: ${args.trustDomain}" in the file`,
+  );
+}
+
+function checkMeshFile(args: ControlArgs): void {
+  if (args.orchestrator === 'file' && args.meshFile === undefined) {
+    throw new ControlArgsError('--orchestrator file needs --mesh-file <file>, the mesh.yaml to serve');
+  }
+  if (args.orchestrator !== 'file' && args.meshFile !== undefined) {
+    throw new ControlArgsError(`--mesh-file is read by --orchestrator file only, not by ${args.orchestrator}; add --orchestrator file`);
+  }
 }
 
 function orchestratorArg(name: string): Orchestrator {

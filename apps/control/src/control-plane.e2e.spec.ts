@@ -3,12 +3,22 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
-import { GrpcIdentityClient } from '@weft/adapter-grpc';
-import { InMemoryTokenValidator, memoryCsrFor } from '@weft/adapter-memory';
+import { ControlChannel, GrpcDiscoverEndpoints, GrpcDiscoverInboundPolicy, GrpcIdentityClient } from '@weft/adapter-grpc';
+import { InMemoryDiscoverEndpoints, InMemoryTokenValidator, memoryCsrFor } from '@weft/adapter-memory';
 import { SignedTokenIssuer } from '@weft/adapter-token';
 import { type CaMaterial, createIssuer, createTrustAnchor, createWorkloadCsr, verifyWorkloadLeaf } from '@weft/adapter-x509';
 import { identity } from '@weft/contracts';
-import { CertifyRefusal, identityName, TokenRefusal, unwrap, type WorkloadIdentity } from '@weft/core';
+import {
+  CertifyRefusal,
+  type EndpointUpdate,
+  identityName,
+  type InboundServerPolicy,
+  makeEndpoint,
+  parseAuthority,
+  TokenRefusal,
+  unwrap,
+  type WorkloadIdentity,
+} from '@weft/core';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type ControlArgs, parseControlArgs } from './control-args.js';
 import { type RunningControlPlane, startControlPlane } from './control-plane.js';
@@ -149,5 +159,33 @@ describe('weft-control end to end', () => {
     client.close();
     // The memory authority's certificates are JSON, carried as they are.
     expect(JSON.parse(response.leafCertificate.toString('utf8'))).toMatchObject({ role: 'leaf', dnsNames: [identityName(web)] });
+  });
+
+  it('serves Destination and Policy beside Identity with the memory orchestrator, and counts their streams', async () => {
+    control = await startControlPlane(argsOf([]), { log, processMetrics: false });
+    const target = unwrap(parseAuthority('web.shop:8080'));
+    control.container.get(InMemoryDiscoverEndpoints).setEndpoints(target, [unwrap(makeEndpoint({ address: '10.0.0.1:8080' }))]);
+    const channel = new ControlChannel({ address: `127.0.0.1:${control.grpcPort}` });
+    const endpoints = new GrpcDiscoverEndpoints(channel);
+    const policies = new GrpcDiscoverInboundPolicy(channel);
+    try {
+      const updates: EndpointUpdate[] = [];
+      const policyUpdates: InboundServerPolicy[] = [];
+      endpoints.watch(target, (update) => updates.push(update));
+      endpoints.watch(unwrap(parseAuthority('nope.shop:8080')), (update) => updates.push(update));
+      policies.watch({ namespace: 'shop', name: 'web-0' }, 8080, (policy) => policyUpdates.push(policy));
+      await vi.waitFor(() => expect(updates.map((update) => update.kind).sort()).toEqual(['doesNotExist', 'reset']));
+      await vi.waitFor(() => expect(policyUpdates).toHaveLength(1));
+      control.container.get(InMemoryDiscoverEndpoints).setEndpoints(target, []);
+      await vi.waitFor(() => expect(updates.at(-1)?.kind).toBe('remove'));
+      const text = await control.metrics.metricsText();
+      expect(text).toContain('control_grpc_streams{service="destination",rpc="Get"} 2');
+      expect(text).toContain('control_grpc_streams{service="policy",rpc="WatchPort"} 1');
+      expect(text).not.toContain('control_mesh_file');
+    } finally {
+      endpoints.close();
+      policies.close();
+      channel.close();
+    }
   });
 });

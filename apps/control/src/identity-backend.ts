@@ -38,7 +38,7 @@ export const DEFAULT_TOKEN_KEY_FILE = 'token.key';
  * orchestrator's modules bind both (the memory orchestrator: its in-memory CA and token table).
  * @throws TokenKeyFileError naming the key file if it cannot be read or created.
  */
-export async function identityBackend(args: ControlArgs, options: IdentityBackendOptions = {}): Promise<IdentityBackend> {
+export async function identityBackend(args: ControlArgs & { readonly trustDomain: string }, options: IdentityBackendOptions = {}): Promise<IdentityBackend> {
   const dir = args.identityDir;
   if (dir === undefined) return orchestratorIdentity;
   const tokenKeyFile = args.tokenKeyFile ?? join(dir, DEFAULT_TOKEN_KEY_FILE);
