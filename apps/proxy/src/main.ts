@@ -1,16 +1,11 @@
 #!/usr/bin/env node
 // weft-proxy: composition root of the data-plane proxy.
 import 'reflect-metadata';
-import { GrpcIdentityClient, grpcIdentityClientModule } from '@weft/adapter-grpc';
-import { InMemoryDiscoverEndpoints, memoryModule } from '@weft/adapter-memory';
-import { prometheusModule } from '@weft/adapter-prometheus';
-import { systemModule } from '@weft/adapter-system';
-import { ProxyMetrics } from '@weft/core';
 import { readFileSync } from 'node:fs';
 import { describeShutdownSummary, handleShutdownSignals } from './admin/index.js';
+import { composeProxyContainer } from './control/compose-proxy-container.js';
 import { describeProxyConfig, readProxyConfig } from './proxy-config.js';
-import { createProxyContainer } from './proxy-container.js';
-import { startProxy } from './proxy-runtime.js';
+import { type RunningProxy, startProxy } from './proxy-runtime.js';
 import type { TransportEvent } from './transport/transport-log.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -21,22 +16,24 @@ function log(event: TransportEvent | Record<string, unknown>): void {
 
 async function main(): Promise<void> {
   const config = readProxyConfig(process.env);
-  // Standalone until the gRPC discovery client lands: endpoints come from WEFT_PROXY_ENDPOINTS, names
-  // unknown to it fall back to DNS.
-  const container = createProxyContainer([
-    systemModule({ resolveNames: {} }),
-    memoryModule({ omit: [ProxyMetrics] }),
-    prometheusModule({ version }),
-    // Identity: the proxy's WorkloadCertifier is the control plane's Identity service, reached over gRPC.
-    ...(config.identity ? [grpcIdentityClientModule({ address: config.identity.certifierAddr })] : []),
-  ]);
-  const proxy = await startProxy({ config, container, log, staticDiscovery: container.get(InMemoryDiscoverEndpoints) });
+  // Standalone (WEFT_PROXY_ENDPOINTS, then DNS) unless WEFT_PROXY_CONTROL_ADDR names a control plane.
+  const composition = composeProxyContainer(config, { version, log });
+  const { container, staticDiscovery } = composition;
+  let proxy: RunningProxy;
+  try {
+    proxy = await startProxy({ config, container, log, ...(staticDiscovery ? { staticDiscovery } : {}) });
+  } catch (error) {
+    // Open control-plane streams would keep the process alive after a failed start.
+    composition.close();
+    throw error;
+  }
   log({ event: 'started', message: `weft-proxy ${version} serving`, settings: describeProxyConfig(config) });
 
   handleShutdownSignals({ source: process, shutdown: proxy.shutdown, exit: (code) => process.exit(code), log });
   const summary = await proxy.shutdown.finished;
   await proxy.stop();
-  if (config.identity) container.get(GrpcIdentityClient).close();
+  // After the drain: requests that were finishing still followed discovery and policy until the end.
+  composition.close();
   log({ event: 'stopped', message: describeShutdownSummary(summary) });
   process.exitCode = summary.outcome === 'drained' ? 0 : 1;
 }

@@ -13,6 +13,13 @@ import {
 } from '@weft/core';
 import { hostname } from 'node:os';
 import {
+  CONTROL_PLANE_ENV_DEFAULTS,
+  type ControlPlaneSettings,
+  describeControlPlaneSettings,
+  identityAddrDefault,
+  readControlPlaneSettings,
+} from './control/control-plane-settings.js';
+import {
   describeInboundPolicySettings,
   INBOUND_POLICY_ENV_DEFAULTS,
   type InboundPolicySettings,
@@ -64,6 +71,8 @@ export interface ProxyConfig {
   readonly identity?: IdentitySettings;
   /** WEFT_PROXY_DEFAULT_INBOUND_POLICY, _CLUSTER_NETWORKS, _POLICY_WORKLOAD: see inbound/inbound-policy-settings.ts. */
   readonly inboundPolicy?: InboundPolicySettings;
+  /** WEFT_PROXY_CONTROL_ADDR, _CONTROL_STATE_TTL; absent, the proxy runs standalone. See control/control-plane-settings.ts. */
+  readonly control?: ControlPlaneSettings;
 }
 
 /** One service of WEFT_PROXY_ENDPOINTS and its instances. */
@@ -94,6 +103,8 @@ export const PROXY_ENV_DEFAULTS = {
   ...IDENTITY_ENV_DEFAULTS,
   /** WEFT_PROXY_DEFAULT_INBOUND_POLICY, _CLUSTER_NETWORKS, _POLICY_WORKLOAD: see inbound/inbound-policy-settings.ts. */
   ...INBOUND_POLICY_ENV_DEFAULTS,
+  /** WEFT_PROXY_CONTROL_ADDR, _CONTROL_STATE_TTL: see control/control-plane-settings.ts. */
+  ...CONTROL_PLANE_ENV_DEFAULTS,
 } as const;
 
 type ProxyEnvVariable = keyof typeof PROXY_ENV_DEFAULTS;
@@ -164,9 +175,16 @@ export function readProxyConfig(env: Env, hostName: string = hostname()): ProxyC
   };
   const identity = readIdentitySettings(env, problems);
   const inboundPolicy = readInboundPolicySettings(env, problems, hostName);
+  const control = readControlPlaneSettings(env, problems);
   problems.push(...listenerClashes(config));
   if (problems.length > 0) throw new ProxyConfigError(problems);
-  return { ...config, inboundPolicy, ...(identity === undefined ? {} : { identity }) };
+  const certifierAddr = identityAddrDefault(env, control);
+  return {
+    ...config,
+    inboundPolicy,
+    ...(identity === undefined ? {} : { identity: certifierAddr === undefined ? identity : { ...identity, certifierAddr } }),
+    ...(control === undefined ? {} : { control }),
+  };
 }
 
 /** The settings as `name: value` pairs, as the proxy logs them at start. */
@@ -186,6 +204,7 @@ export function describeProxyConfig(config: ProxyConfig): Record<string, string>
     tapDenyHeaders: config.tapDenyList.toString(),
     ...(config.identity && describeIdentitySettings(config.identity)),
     ...(config.inboundPolicy && describeInboundPolicySettings(config.inboundPolicy)),
+    ...describeControlPlaneSettings(config.control),
   };
   for (const service of config.staticEndpoints) {
     described[`endpoints.${formatAuthority(service.authority)}`] = service.addresses.map(formatSocketAddress).join(',');
