@@ -1,8 +1,10 @@
 // Turns a benchmark run into Markdown: goals, one table per scenario with ratios to direct and HAProxy, machine and commands.
-import type { BenchOptions, ScenarioId } from './bench-options.js';
+import type { BenchOptions, ProxyScenarioId, ScenarioId } from './bench-options.js';
 import { type BenchResults, medianMetric, metricPerRun, outcomesOf, pooledHistogram, runRemarks } from './bench-results.js';
 import { COMMAND_PLACEHOLDERS, type ProxyMode } from './contender-command.js';
 import type { MachineFacts } from './machine-facts.js';
+import type { IdentityScenarioId } from './identity/identity-scenario-ids.js';
+import { renderIdentitySections } from './identity/identity-report.js';
 import { formatDeltaMs, formatFigure, formatRatio, NO_FIGURE, renderMarkdownTable, type TableColumn } from './markdown-table.js';
 import { idleSettleMs, wrkSeconds } from './scenario-timing.js';
 import { difference, ratio } from './statistics.js';
@@ -29,6 +31,8 @@ export interface BenchReportInput {
   readonly machine: MachineFacts;
   readonly pinning: string;
   readonly commands: readonly string[];
+  /** The command lines each identity scenario started in the first run, shown in its section. */
+  readonly identityCommands?: Partial<Record<IdentityScenarioId, readonly string[]>>;
   readonly configs: readonly { readonly title: string; readonly text: string }[];
 }
 
@@ -44,13 +48,13 @@ export function relativeCommand(command: string, execPath: string, cwd: string):
   return command.replaceAll(`${execPath} `, 'node ').replaceAll(`${cwd}/`, '');
 }
 const HAPROXY = 'haproxy';
-const scenarioModes: Record<ScenarioId, ProxyMode> = { 'h1-max': 'http1', 'h1-latency': 'http1', 'h1-hey': 'http1', 'h2c-max': 'h2c', 'tcp-throughput': 'tcp' };
+const scenarioModes: Record<ProxyScenarioId, ProxyMode> = { 'h1-max': 'http1', 'h1-latency': 'http1', 'h1-hey': 'http1', 'h2c-max': 'h2c', 'tcp-throughput': 'tcp' };
 
 /** Reads one scenario's figures for one contender. */
 class Reader {
   constructor(
     private readonly input: BenchReportInput,
-    readonly scenario: ScenarioId,
+    readonly scenario: ProxyScenarioId,
   ) {}
 
   get ran(): boolean {
@@ -271,6 +275,7 @@ export function renderBenchTables(input: BenchReportInput): string {
   if (ran('h2c-max')) sections.push(h2Section(input));
   if (ran('tcp-throughput')) sections.push(tcpSection(input));
   if (ran('h1-latency') || ran('h1-max')) sections.push(memorySection(input));
+  sections.push(...renderIdentitySections(input));
   return sections.join('\n\n');
 }
 

@@ -37,6 +37,9 @@ if (!parsed.ok) {
       machine: [...machine, ...loadFacts('end')],
       pinning: run.pinning,
       commands: run.commands.map((command) => relativeCommand(command, process.execPath, process.cwd())),
+      identityCommands: Object.fromEntries(
+        Object.entries(run.identityCommands).map(([id, lines]) => [id, lines.map((command) => relativeCommand(command, process.execPath, process.cwd()))]),
+      ),
       configs: run.configs,
     };
     process.stdout.write(`${renderBenchTables(input)}\n`);

@@ -7,6 +7,8 @@ import type { BenchOptions, ScenarioId } from './bench-options.js';
 import type { BenchResults, RunOutcome } from './bench-results.js';
 import { commandContender, directContender, haproxyContender, httpProxyContender, nginxContender } from './builtin-contenders.js';
 import type { Contender, RunningContender } from './contender.js';
+import type { IdentityScenarioId } from './identity/identity-scenario-ids.js';
+import { IdentityBench, identityScenariosSkipped } from './identity/identity-scenarios.js';
 import { freeLoopbackPort, LOOPBACK, waitForLoopbackPort } from './loopback-port.js';
 import { ProcessSupervisor } from './process-supervisor.js';
 import { BACKEND_BODY, nginxBackendConfig } from './proxy-configs.js';
@@ -20,6 +22,8 @@ export interface BenchRun {
   readonly pinning: string;
   /** The command lines of the first run, in order. */
   readonly commands: readonly string[];
+  /** The command lines of each identity scenario in the first run. */
+  readonly identityCommands: Partial<Record<IdentityScenarioId, readonly string[]>>;
   /** Each generated config file once, with a title. */
   readonly configs: readonly { readonly title: string; readonly text: string }[];
 }
@@ -68,11 +72,18 @@ export async function runBench(options: BenchOptions, helperDir: string, io: Ben
   const configs = new Map<string, string>();
   const results: Partial<Record<ScenarioId, Record<string, RunOutcome[]>>> = {};
   let commands: string[] = [];
+  let identity: IdentityBench | undefined;
   try {
     const backend = await startBackend(supervisor, root, cpus.load, configs);
     const sinkPort = await startTcpSink(supervisor, helperDir, cpus.load);
     const context: ScenarioContext = { options, supervisor, loadCpu: cpus.load, helperDir };
     const scenarios = SCENARIOS.filter((scenario) => options.scenarios.includes(scenario.id));
+    const recordConfig = (title: string, text: string): void => {
+      if (!configs.has(title)) configs.set(title, text);
+    };
+    identity = new IdentityBench({ options, supervisor, loadCpu: cpus.load, proxyCpu: cpus.proxy, helperDir, repoRoot: resolve(helperDir, '../../..'), root, backendHttp1Port: backend.http1, sinkPort, latencyContext: context, recordConfig });
+    const skipped = identityScenariosSkipped(options);
+    if (skipped !== undefined) io.log(skipped);
     for (let run = 0; run < options.runs; run += 1) {
       // Rotate the order each run, so no contender always runs first (or last) on a machine that drifts.
       const order = contenders.map((_, index) => contenders[(index + run) % contenders.length] as Contender);
@@ -85,6 +96,11 @@ export async function runBench(options: BenchOptions, helperDir: string, io: Ben
           io.log(`run ${run + 1}/${options.runs} ${scenario.id} ${contender.label}: ${describeOutcome(outcome)}`);
         }
       }
+      // Weft's identity and mTLS scenarios: their own processes and rows (apps/bench/src/identity).
+      await identity.runOnce(run, (id, row, outcome) => {
+        ((results[id] ??= {})[row] ??= []).push(outcome);
+        io.log(`run ${run + 1}/${options.runs} ${id} ${row}: ${describeOutcome(outcome)}`);
+      });
       if (run === 0) commands = [...supervisor.commandLog];
     }
   } finally {
@@ -92,7 +108,7 @@ export async function runBench(options: BenchOptions, helperDir: string, io: Ben
     process.removeListener('exit', killOnExit);
     rmSync(root, { recursive: true, force: true });
   }
-  return { contenders, results, pinning, commands, configs: [...configs].map(([title, text]) => ({ title, text })) };
+  return { contenders, results, pinning, commands, identityCommands: identity?.commands ?? {}, configs: [...configs].map(([title, text]) => ({ title, text })) };
 }
 
 interface MeasureDeps {

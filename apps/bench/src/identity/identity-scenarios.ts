@@ -1,0 +1,407 @@
+// The identity scenarios: certificate issuance, mTLS handshakes on a proxy's inbound port, and two-hop mTLS latency against direct.
+import { identityName, type WorkloadIdentity } from '@weft/core';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BenchOptions } from '../bench-options.js';
+import type { RunOutcome } from '../bench-results.js';
+import type { RunningContender } from '../contender.js';
+import type { ProcessSupervisor, ToolRun } from '../process-supervisor.js';
+import { clockTicks, sampleProcessTree, startSampler, summarizeSamples } from '../process-stats.js';
+import { h1LatencyScenario, type ScenarioContext } from '../scenarios.js';
+import { benchMeshFile } from './bench-mesh-file.js';
+import { parseIssuanceReport } from './cert-issuance.js';
+import { type RunningControlPlaneProcess, startControlPlaneProcess } from './control-plane-process.js';
+import { freeLoopbackPorts } from './free-loopback-ports.js';
+import { type IdentityBenchSettings, identityBenchSettings } from './identity-bench-settings.js';
+import { IDENTITY_ROWS, IDENTITY_SCENARIO_IDS, IDENTITY_SCENARIO_ROWS, type IdentityScenarioId } from './identity-scenario-ids.js';
+import { type IdentityProxyLaunch, type RunningIdentityProxy, startIdentityProxy } from './identity-proxy.js';
+import { fetchProxyMetrics, meshedInboundConnections } from './meshed-connections.js';
+import { benchWorkload, createMeshIdentityMaterial, type MeshIdentityMaterial } from './mesh-identity-material.js';
+import { parseHandshakeReport } from './mtls-handshakes.js';
+
+/** The server side's workload (the proxy in front of the backend or the sink) and the client side's. */
+export const SERVER_WORKLOAD = benchWorkload('bench');
+export const CLIENT_WORKLOAD = benchWorkload('bench-client');
+/** The server proxy requires mTLS: only meshed clients get in, and authorization runs on every connection. */
+const SERVER_INBOUND_POLICY = 'all-authenticated';
+
+export interface IdentityBenchDeps {
+  readonly options: BenchOptions;
+  readonly supervisor: ProcessSupervisor;
+  readonly loadCpu: number | undefined;
+  readonly proxyCpu: number | undefined;
+  /** apps/bench/dist: the helpers are in its identity/ folder. */
+  readonly helperDir: string;
+  readonly repoRoot: string;
+  /** The run's temporary folder (removed by the harness). */
+  readonly root: string;
+  readonly backendHttp1Port: number;
+  readonly sinkPort: number;
+  /** The context the HTTP scenarios get, for the open-loop latency runs. */
+  readonly latencyContext: ScenarioContext;
+  recordConfig(title: string, text: string): void;
+}
+
+/** A scenario's outcome per row, e.g. { 'x509-ca': ..., 'control-grpc': ... }. */
+export type IdentityOutcomes = Readonly<Record<string, RunOutcome>>;
+
+interface RunContext {
+  readonly deps: IdentityBenchDeps;
+  readonly settings: IdentityBenchSettings;
+  readonly material: MeshIdentityMaterial;
+  /** A fresh folder for this scenario run. */
+  readonly workDir: string;
+  /** 0-based; rotates the order of rows so none always goes first. */
+  readonly run: number;
+  /** Ports this scenario run already uses or hands out, so no two of its processes get the same one. */
+  readonly takenPorts: Set<number>;
+}
+
+const sampleEveryMs = 250;
+/** Above this many cores the two proxies sharing the proxy core queue for it, and the latency says so. */
+const SHARED_CORE_BUSY = 0.8;
+
+function failure(error: unknown): RunOutcome {
+  return { ok: false, error: error instanceof Error ? error.message : String(error) };
+}
+
+function toolFailed(run: ToolRun): string | undefined {
+  if (run.timedOut) return `timed out: ${run.commandLine}`;
+  if (run.code !== 0) return `exit ${run.code}: ${run.commandLine}: ${(run.stderr || run.stdout).trim().slice(-500)}`;
+  return undefined;
+}
+
+/** CPU seconds a process tree has used so far, or undefined once it is gone. */
+function cpuSecondsOf(pid: number | undefined): number | undefined {
+  const sample = pid === undefined ? undefined : sampleProcessTree(pid);
+  return sample === undefined ? undefined : sample.cpuTicks / clockTicks();
+}
+
+/** `rows` rotated by `run`, so each gets to go first in turn. */
+function rotate<T>(rows: readonly T[], run: number): T[] {
+  return rows.map((_, index) => rows[(index + run) % rows.length] as T);
+}
+
+/** A helper's time limit: its measured time, warm-up and set-up (key generation), plus slack. */
+function helperTimeoutMs(settings: IdentityBenchSettings): number {
+  return settings.durationMs + 120_000;
+}
+
+async function withControlPlane<T>(context: RunContext, cpu: number | undefined, meshFile: string | undefined, use: (control: RunningControlPlaneProcess) => Promise<T>): Promise<T> {
+  const { deps } = context;
+  const [grpcPort, adminPort] = (await freeLoopbackPorts(2, context.takenPorts)) as [number, number];
+  const control = await startControlPlaneProcess({
+    repoRoot: deps.repoRoot,
+    supervisor: deps.supervisor,
+    cpu,
+    grpcPort,
+    adminPort,
+    identityDir: context.material.dir,
+    ...(meshFile === undefined ? {} : { meshFile }),
+  });
+  try {
+    return await use(control);
+  } finally {
+    await control.stop();
+  }
+}
+
+// ---- cert-issuance ----
+
+async function caIssuance(context: RunContext): Promise<RunOutcome> {
+  const { deps, settings } = context;
+  const run = await deps.supervisor.run(
+    {
+      label: 'cert-issuance (x509-ca)',
+      command: process.execPath,
+      args: [
+        join(deps.helperDir, 'identity', 'cert-issuance-main.js'),
+        ...['ca', '--identity-dir', context.material.dir, '--max-count', String(settings.caMaxCount), '--duration-ms', String(settings.durationMs)],
+        ...['--warmup-count', String(settings.caWarmupCount), '--concurrency', String(settings.caConcurrency), '--csr-count', String(settings.caCsrCount)],
+      ],
+      cpu: deps.proxyCpu,
+    },
+    helperTimeoutMs(settings),
+  );
+  return issuanceOutcome(run, 'certify calls failed');
+}
+
+async function grpcIssuance(context: RunContext): Promise<RunOutcome> {
+  const { deps, settings } = context;
+  return withControlPlane(context, deps.proxyCpu, undefined, async (control) => {
+    if (control.pid === undefined) return failure('the control plane has no pid to measure');
+    const run = await deps.supervisor.run(
+      {
+        label: 'cert-issuance (control-grpc)',
+        command: process.execPath,
+        args: [
+          join(deps.helperDir, 'identity', 'cert-issuance-main.js'),
+          ...['grpc', '--identity-dir', context.material.dir, '--addr', control.grpcAddr, '--max-count', String(settings.grpcMaxCount)],
+          ...['--duration-ms', String(settings.durationMs), '--warmup-count', String(settings.grpcWarmupCount), '--concurrency', String(settings.grpcConcurrency)],
+          ...['--calls-per-identity', String(settings.grpcCallsPerIdentity), '--control-pid', String(control.pid)],
+        ],
+        cpu: deps.loadCpu,
+      },
+      helperTimeoutMs(settings),
+    );
+    return issuanceOutcome(run, 'Certify calls were refused or failed');
+  });
+}
+
+/** The helper's report as a row: issued per wall second, and per CPU-second of the process that signed. */
+function issuanceOutcome(run: ToolRun, failedWhat: string): RunOutcome {
+  const problem = toolFailed(run);
+  if (problem !== undefined) return failure(problem);
+  const parsed = parseIssuanceReport(run.stdout);
+  if (!parsed.ok) return failure(parsed.error.reason);
+  const report = parsed.value;
+  return {
+    ok: true,
+    metrics: {
+      issued: report.issued,
+      failed: report.failed,
+      perSecond: report.issued / report.seconds,
+      cpuSeconds: report.cpuSeconds,
+      perCpuSecond: report.cpuSeconds === undefined || report.cpuSeconds === 0 ? undefined : report.issued / report.cpuSeconds,
+    },
+    notes: report.failed > 0 ? [`${report.failed} ${failedWhat}, the first: ${report.firstError ?? 'unknown'}`] : [],
+  };
+}
+
+async function certIssuance(context: RunContext): Promise<IdentityOutcomes> {
+  const outcomes: Record<string, RunOutcome> = {};
+  const rows: [string, (context: RunContext) => Promise<RunOutcome>][] = [
+    [IDENTITY_ROWS.ca, caIssuance],
+    [IDENTITY_ROWS.grpc, grpcIssuance],
+  ];
+  for (const [row, measure] of rotate(rows, context.run)) {
+    try {
+      outcomes[row] = await measure(context);
+    } catch (error) {
+      outcomes[row] = failure(error);
+    }
+  }
+  return outcomes;
+}
+
+// ---- proxies with identity ----
+
+interface IdentityProxySpec {
+  readonly label: string;
+  readonly workload: WorkloadIdentity;
+  readonly inboundAppPort: number;
+  readonly upstreamListenPort?: number;
+}
+
+interface StartedIdentityProxy extends RunningIdentityProxy {
+  readonly adminPort: number;
+  readonly inboundPort: number;
+}
+
+async function startProxy(context: RunContext, control: RunningControlPlaneProcess, spec: IdentityProxySpec, ports?: readonly number[]): Promise<StartedIdentityProxy> {
+  const { deps, material } = context;
+  const [outbound, inbound, tap, admin] = (ports ?? (await freeLoopbackPorts(4, context.takenPorts))) as [number, number, number, number];
+  const tokenFile = join(context.workDir, `${spec.workload.serviceAccount}.token`);
+  material.writeToken(spec.workload, tokenFile);
+  const launch: IdentityProxyLaunch = {
+    serviceAccount: spec.workload.serviceAccount,
+    tokenFile,
+    trustAnchorsFile: material.trustAnchorsFile,
+    controlAddr: control.grpcAddr,
+    ports: { outbound, inbound, tap, admin },
+    inboundAppPort: spec.inboundAppPort,
+    defaultInboundPolicy: SERVER_INBOUND_POLICY,
+    ...(spec.upstreamListenPort === undefined ? {} : { upstreamListenPort: spec.upstreamListenPort }),
+  };
+  const proxy = await startIdentityProxy(launch, {
+    repoRoot: deps.repoRoot,
+    supervisor: deps.supervisor,
+    cpu: deps.proxyCpu,
+    nodePath: process.execPath,
+    nodeFlags: deps.options.weftNodeFlags,
+    label: spec.label,
+    recordConfig: deps.recordConfig,
+  });
+  return { ...proxy, adminPort: admin, inboundPort: inbound };
+}
+
+/**
+ * How many inbound mTLS connections from the client identity the server proxy counted; an error when none, since the
+ * row would then not measure mTLS at all.
+ */
+async function meshedConnections(server: StartedIdentityProxy): Promise<{ count: number } | { error: string }> {
+  const client = identityName(CLIENT_WORKLOAD);
+  const count = meshedInboundConnections(await fetchProxyMetrics(server.adminPort), client);
+  if (count > 0) return { count };
+  return { error: `the server proxy's /metrics count no inbound tcp_open_total with tls="true" and client_id="${client}": the traffic was not mTLS` };
+}
+
+// ---- mtls-handshakes ----
+
+async function mtlsHandshakes(context: RunContext): Promise<IdentityOutcomes> {
+  const { deps, settings, material, workDir } = context;
+  const row = IDENTITY_ROWS.handshakes;
+  try {
+    return await withControlPlane(context, deps.loadCpu, undefined, async (control) => {
+      const server = await startProxy(context, control, { label: 'weft (mTLS inbound)', workload: SERVER_WORKLOAD, inboundAppPort: deps.sinkPort });
+      try {
+        const credentials = await material.issueLeaf(CLIENT_WORKLOAD);
+        const [certFile, keyFile] = [join(workDir, 'client.crt'), join(workDir, 'client.key')];
+        writeFileSync(certFile, credentials.certificateChainPem);
+        writeFileSync(keyFile, credentials.privateKeyPem, { mode: 0o600 });
+        const sampler = server.pid === undefined ? undefined : startSampler(server.pid, sampleEveryMs);
+        const before = cpuSecondsOf(server.pid);
+        const run = await deps.supervisor.run(
+          {
+            label: 'mtls-handshake',
+            command: process.execPath,
+            args: [
+              join(deps.helperDir, 'identity', 'mtls-handshake-main.js'),
+              ...['--port', String(server.inboundPort), '--server-name', identityName(SERVER_WORKLOAD), '--target-port', String(deps.sinkPort)],
+              ...['--cert-file', certFile, '--key-file', keyFile, '--ca-file', material.trustAnchorsFile],
+              ...['--max-count', String(settings.handshakeMaxCount), '--duration-ms', String(settings.durationMs)],
+              ...['--warmup-count', String(settings.handshakeWarmupCount), '--concurrency', String(settings.handshakeConcurrency)],
+            ],
+            cpu: deps.loadCpu,
+          },
+          helperTimeoutMs(settings),
+        );
+        const after = cpuSecondsOf(server.pid);
+        const load = summarizeSamples(sampler?.stop() ?? [], clockTicks());
+        const problem = toolFailed(run);
+        if (problem !== undefined) return { [row]: failure(problem) };
+        const parsed = parseHandshakeReport(run.stdout);
+        if (!parsed.ok) return { [row]: failure(parsed.error.reason) };
+        const report = parsed.value;
+        const meshed = await meshedConnections(server);
+        if ('error' in meshed) return { [row]: failure(meshed.error) };
+        const proxyCpu = before === undefined || after === undefined ? undefined : after - before;
+        const handled = report.sessions + report.warmupSessions;
+        return {
+          [row]: {
+            ok: true,
+            metrics: {
+              perSecond: report.sessions / report.seconds,
+              sessions: report.sessions,
+              failed: report.failed,
+              handshakeP50Ms: report.handshakeP50Ms,
+              handshakeP99Ms: report.handshakeP99Ms,
+              cpuCores: load.cpuCores,
+              perCpuSecond: proxyCpu === undefined || proxyCpu === 0 ? undefined : handled / proxyCpu,
+              rssMb: load.maxRssMb,
+              meshedConnections: meshed.count,
+            },
+            notes: report.failed > 0 ? [`${report.failed} sessions failed, the first: ${report.firstError ?? 'unknown'}`] : [],
+          },
+        };
+      } finally {
+        await server.stop();
+      }
+    });
+  } catch (error) {
+    return { [row]: failure(error) };
+  }
+}
+
+// ---- mtls-two-hop-latency ----
+
+async function twoHopLatency(context: RunContext): Promise<IdentityOutcomes> {
+  const { deps, workDir } = context;
+  const serverPorts = await freeLoopbackPorts(4, context.takenPorts);
+  const [listenPort] = (await freeLoopbackPorts(1, context.takenPorts)) as [number];
+  const meshFile = join(workDir, 'mesh.yaml');
+  const meshText = benchMeshFile({ backendPort: deps.backendHttp1Port, serverInboundPort: serverPorts[1] as number });
+  writeFileSync(meshFile, meshText);
+  deps.recordConfig('mTLS two hops: mesh.yaml served by weft-control', meshText);
+  try {
+    return await withControlPlane(context, deps.loadCpu, meshFile, async (control) => {
+      const server = await startProxy(context, control, { label: 'weft (server side)', workload: SERVER_WORKLOAD, inboundAppPort: deps.backendHttp1Port }, serverPorts);
+      let client: StartedIdentityProxy | undefined;
+      try {
+        client = await startProxy(context, control, { label: 'weft (client side)', workload: CLIENT_WORKLOAD, inboundAppPort: deps.backendHttp1Port, upstreamListenPort: listenPort });
+        const direct: RunningContender = { port: deps.backendHttp1Port, pid: undefined, stop: () => Promise.resolve() };
+        const twoHop: RunningContender = { port: listenPort, pid: client.pid, stop: () => Promise.resolve() };
+        const rows: [string, RunningContender][] = [
+          [IDENTITY_ROWS.direct, direct],
+          [IDENTITY_ROWS.twoHop, twoHop],
+        ];
+        const outcomes: Record<string, RunOutcome> = {};
+        for (const [row, target] of rotate(rows, context.run)) {
+          outcomes[row] = row === IDENTITY_ROWS.twoHop ? await measureTwoHop(context, target, server) : await h1LatencyScenario.run(deps.latencyContext, target);
+        }
+        return outcomes;
+      } finally {
+        await client?.stop();
+        await server.stop();
+      }
+    });
+  } catch (error) {
+    return { [IDENTITY_ROWS.direct]: failure(error), [IDENTITY_ROWS.twoHop]: failure(error) };
+  }
+}
+
+/** The open-loop run through both proxies; the server proxy's CPU and RSS are sampled beside the client's. */
+async function measureTwoHop(context: RunContext, target: RunningContender, server: StartedIdentityProxy): Promise<RunOutcome> {
+  const { deps } = context;
+  const sampler = server.pid === undefined ? undefined : startSampler(server.pid, sampleEveryMs, deps.options.warmupMs);
+  const outcome = await h1LatencyScenario.run(deps.latencyContext, target);
+  const serverLoad = summarizeSamples(sampler?.stop() ?? [], clockTicks());
+  if (!outcome.ok) return outcome;
+  const meshed = await meshedConnections(server);
+  if ('error' in meshed) return failure(meshed.error);
+  const together = (outcome.metrics['cpuCores'] ?? 0) + (serverLoad.cpuCores ?? 0);
+  const crowded = together > SHARED_CORE_BUSY ? [`the two proxies together used ${together.toFixed(2)} of the one core they share: the tail includes waiting for it`] : [];
+  return {
+    ...outcome,
+    metrics: { ...outcome.metrics, serverCpuCores: serverLoad.cpuCores, serverRssLoadMb: serverLoad.maxRssMb, meshedConnections: meshed.count },
+    notes: [...outcome.notes, ...crowded],
+  };
+}
+
+const RUNNERS: Readonly<Record<IdentityScenarioId, (context: RunContext) => Promise<IdentityOutcomes>>> = {
+  'cert-issuance': certIssuance,
+  'mtls-handshakes': mtlsHandshakes,
+  'mtls-two-hop-latency': twoHopLatency,
+};
+
+/** Why the identity scenarios did not run although chosen, or undefined when they run. */
+export function identityScenariosSkipped(options: Pick<BenchOptions, 'contenders' | 'scenarios'>): string | undefined {
+  const chosen = IDENTITY_SCENARIO_IDS.filter((id) => options.scenarios.includes(id));
+  if (chosen.length === 0 || options.contenders.includes('weft')) return undefined;
+  return `${chosen.join(', ')} not run: they measure Weft's identity and mTLS, and weft is not among --contenders`;
+}
+
+/** Runs the chosen identity scenarios once per run of the harness; the mesh identity is made on first use. */
+export class IdentityBench {
+  /** The command lines each scenario started in the first run. */
+  readonly commands: Partial<Record<IdentityScenarioId, string[]>> = {};
+  private material: Promise<MeshIdentityMaterial> | undefined;
+
+  constructor(private readonly deps: IdentityBenchDeps) {}
+
+  /** The chosen identity scenarios, in order; none when Weft is left out of the run. */
+  get scenarios(): IdentityScenarioId[] {
+    const { options } = this.deps;
+    if (identityScenariosSkipped(options) !== undefined) return [];
+    return IDENTITY_SCENARIO_IDS.filter((id) => options.scenarios.includes(id));
+  }
+
+  /** Runs every chosen scenario once; `record` gets each row's outcome. */
+  async runOnce(run: number, record: (id: IdentityScenarioId, row: string, outcome: RunOutcome) => void): Promise<void> {
+    for (const id of this.scenarios) {
+      const firstCommand = this.deps.supervisor.commandLog.length;
+      let outcomes: IdentityOutcomes;
+      try {
+        this.material ??= createMeshIdentityMaterial(join(this.deps.root, 'identity'));
+        const material = await this.material;
+        const workDir = mkdtempSync(join(this.deps.root, `${id}-`));
+        const takenPorts = new Set([this.deps.backendHttp1Port, this.deps.sinkPort]);
+        outcomes = await RUNNERS[id]({ deps: this.deps, settings: identityBenchSettings(this.deps.options), material, workDir, run, takenPorts });
+      } catch (error) {
+        outcomes = Object.fromEntries(IDENTITY_SCENARIO_ROWS[id].map((row) => [row, failure(error)]));
+      }
+      if (run === 0) this.commands[id] = this.deps.supervisor.commandLog.slice(firstCommand);
+      for (const [row, outcome] of Object.entries(outcomes)) record(id, row, outcome);
+    }
+  }
+}
