@@ -1,32 +1,23 @@
-import type { ControlBackoff } from '@weft/adapter-grpc';
 import { DiscoverEndpoints, type SocketAddress } from '@weft/core';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  authority,
-  echoSummary,
-  endpointOf,
-  httpCall,
-  runConcurrently,
-  startUpstream,
-  type Upstream,
-  type UpstreamHandler,
-} from '../http/http-test-kit.spec-helper.js';
+import { echoSummary, endpointOf, httpCall, runConcurrently, startUpstream, type Upstream, type UpstreamHandler } from '../http/http-test-kit.spec-helper.js';
 import { networkAuthorization, serverPolicy } from '../inbound/inbound-authorization.spec-helper.js';
-import { readProxyConfig } from '../proxy-config.js';
-import { type RunningProxy, startProxy } from '../proxy-runtime.js';
-import type { TransportEvent } from '../transport/transport-log.js';
-import { composeProxyContainer, type ProxyComposition } from './compose-proxy-container.js';
 import { InProcessControlPlane } from './control-plane.spec-helper.js';
+import {
+  type Answer,
+  ask,
+  AUTHORS,
+  BOOKS,
+  type Closer,
+  type MeshedProxy,
+  PROXY_WORKLOAD,
+  sampleSum,
+  startMeshedProxy,
+  streamsServed,
+} from './meshed-proxy.spec-helper.js';
 
-const BOOKS = authority('books.shop.svc.cluster.local:7000');
-const AUTHORS = authority('authors.shop.svc.cluster.local:7000');
-const WORKLOAD = { namespace: 'shop', name: 'web-1' };
-const anyPort: SocketAddress = { ip: '127.0.0.1', port: 0 };
-/** Reconnects within half a second of the control plane's return, so the tests need not wait out the 10 s default. */
-const QUICK_BACKOFF: Partial<ControlBackoff> = { initialMs: 50, maxMs: 400 };
-
-const closers: (() => Promise<void> | void)[] = [];
+const closers: Closer[] = [];
 afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
@@ -43,98 +34,9 @@ async function app(handler: UpstreamHandler = echoSummary): Promise<Upstream> {
   return upstream;
 }
 
-interface MeshedProxy {
-  readonly proxy: RunningProxy;
-  readonly composition: ProxyComposition;
-  readonly logs: TransportEvent[];
-  /** The port of the upstream listener `name` (books, authors). */
-  port(name: 'books' | 'authors'): number;
-  scrape(): Promise<string>;
-  /** As main.ts stops: the proxy drains and stops, then the control-plane clients and channel close. */
-  stop(): Promise<void>;
-}
-
-/**
- * A real proxy, composed as main.ts composes it, pointed at `controlPlane` by WEFT_PROXY_CONTROL_ADDR, with two
- * upstream listeners (books, authors), its local app at `localApp`, and every listener on a free loopback port.
- */
-async function startMeshedProxy(controlPlane: InProcessControlPlane, localApp: SocketAddress): Promise<MeshedProxy> {
-  const base = readProxyConfig({
-    WEFT_PROXY_CONTROL_ADDR: controlPlane.address,
-    WEFT_PROXY_UPSTREAMS: 'books=books.shop.svc.cluster.local:7000@4301,authors=authors.shop.svc.cluster.local:7000@4302',
-    WEFT_PROXY_POLICY_WORKLOAD: `${WORKLOAD.namespace}/${WORKLOAD.name}`,
-    WEFT_PROXY_SHUTDOWN_GRACE_PERIOD: '2s',
-  });
-  const config = {
-    ...base,
-    outboundAddr: anyPort,
-    inboundAddr: anyPort,
-    tapAddr: anyPort,
-    adminAddr: anyPort,
-    inboundAppAddr: localApp,
-    upstreams: base.upstreams.map((upstream) => ({ ...upstream, listenAddr: anyPort })),
-  };
-  const logs: TransportEvent[] = [];
-  const log = (event: TransportEvent): void => void logs.push(event);
-  const composition = composeProxyContainer(config, { version: 'test', log, controlChannel: { backoff: QUICK_BACKOFF } });
-  expect(composition.staticDiscovery).toBeUndefined();
-  const proxy = await startProxy({ config, container: composition.container, log });
-  let stopped: Promise<void> | undefined;
-  const stop = (): Promise<void> =>
-    (stopped ??= (async () => {
-      await proxy.stop();
-      composition.close();
-    })());
-  closers.push(stop);
-  return {
-    proxy,
-    composition,
-    logs,
-    port: (name) => {
-      const listener = proxy.upstreams.get(name);
-      if (listener === undefined) throw new Error(`no upstream listener ${name}`);
-      return listener.address.port;
-    },
-    scrape: async () => (await httpCall(proxy.admin.address.port, { path: '/metrics' })).body.toString('utf8'),
-    stop,
-  };
-}
-
-interface Answer {
-  readonly status: number;
-  /** The port of the app that answered; undefined when the proxy answered itself. */
-  readonly servedBy: number | undefined;
-}
-
-/** One request through the upstream listener on `port` (a new connection each time). */
-async function ask(port: number, path = '/'): Promise<Answer> {
-  const result = await httpCall(port, { path });
-  const servedBy = result.status === 200 ? (JSON.parse(result.body.toString('utf8')) as { port: number }).port : undefined;
-  return { status: result.status, servedBy };
-}
-
-/** The sum of the samples of `name` in a scrape whose labels include `labels`. */
-function sampleSum(scrape: string, name: string, labels: Readonly<Record<string, string>> = {}): number {
-  let sum = 0;
-  for (const line of scrape.split('\n')) {
-    const sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (sample?.[1] !== name) continue;
-    const have = new Map([...(sample[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((pair) => [pair[1], pair[2]]));
-    if (Object.entries(labels).every(([label, value]) => have.get(label) === value)) sum += Number(sample[3]);
-  }
-  return sum;
-}
-
-/** Waits until the proxy's Get streams (books, authors) and its policy stream have each delivered a first message. */
-async function streamsServed(mesh: MeshedProxy): Promise<void> {
-  await vi.waitFor(
-    async () => {
-      const scrape = await mesh.scrape();
-      expect(sampleSum(scrape, 'control_stream_connects_total', { service: 'destination', rpc: 'Get', reconnect: 'false' })).toBe(2);
-      expect(sampleSum(scrape, 'control_stream_connects_total', { service: 'policy', rpc: 'WatchPort', reconnect: 'false' })).toBe(1);
-    },
-    { timeout: 5_000, interval: 20 },
-  );
+/** See meshed-proxy.spec-helper.ts: a real proxy on `controlPlane`, closed after the test. */
+function meshedProxy(controlPlane: InProcessControlPlane, localApp: SocketAddress): Promise<MeshedProxy> {
+  return startMeshedProxy(controlPlane, localApp, closers);
 }
 
 describe('the proxy on a control plane (WEFT_PROXY_CONTROL_ADDR)', () => {
@@ -142,7 +44,7 @@ describe('the proxy on a control plane (WEFT_PROXY_CONTROL_ADDR)', () => {
     const cp = await controlPlane();
     const [a, b] = [await app(), await app()];
     cp.endpoints.setEndpoints(BOOKS, [endpointOf(a)]);
-    const mesh = await startMeshedProxy(cp, a.address);
+    const mesh = await meshedProxy(cp, a.address);
     const books = mesh.port('books');
     await streamsServed(mesh);
 
@@ -183,7 +85,7 @@ describe('the proxy on a control plane (WEFT_PROXY_CONTROL_ADDR)', () => {
     const [a, b, c] = [await app(), await app(), await app()];
     cp.endpoints.setEndpoints(BOOKS, [endpointOf(a), endpointOf(b)]);
     cp.endpoints.setEndpoints(AUTHORS, [endpointOf(c)]);
-    const mesh = await startMeshedProxy(cp, a.address);
+    const mesh = await meshedProxy(cp, a.address);
     const [books, authors] = [mesh.port('books'), mesh.port('authors')];
     await streamsServed(mesh);
     // books is in use before the outage; authors is watched (its upstream listener) but sees its first request during it.
@@ -233,8 +135,8 @@ describe('the proxy on a control plane (WEFT_PROXY_CONTROL_ADDR)', () => {
     const cp = await controlPlane();
     const local = await app();
     const locked = serverPolicy(local.port, 'locked', []);
-    cp.policies.setPolicy(WORKLOAD, local.port, locked);
-    const mesh = await startMeshedProxy(cp, local.address);
+    cp.policies.setPolicy(PROXY_WORKLOAD, local.port, locked);
+    const mesh = await meshedProxy(cp, local.address);
     const inbound = mesh.proxy.inbound.address.port;
     await streamsServed(mesh);
 
@@ -243,10 +145,10 @@ describe('the proxy on a control plane (WEFT_PROXY_CONTROL_ADDR)', () => {
     expect(denied.headers['weft-proxy-error']).toMatch(/^unauthorized: /);
     expect(local.requests).toEqual([]);
 
-    cp.policies.setPolicy(WORKLOAD, local.port, serverPolicy(local.port, 'open', [networkAuthorization('everyone', '0.0.0.0/0')]));
+    cp.policies.setPolicy(PROXY_WORKLOAD, local.port, serverPolicy(local.port, 'open', [networkAuthorization('everyone', '0.0.0.0/0')]));
     await vi.waitFor(async () => expect((await httpCall(inbound, { path: '/orders' })).status).toBe(200), { timeout: 2_000, interval: 10 });
 
-    cp.policies.setPolicy(WORKLOAD, local.port, locked);
+    cp.policies.setPolicy(PROXY_WORKLOAD, local.port, locked);
     await vi.waitFor(async () => expect((await httpCall(inbound)).status).toBe(403), { timeout: 2_000, interval: 10 });
     const admitted = local.requests.length;
     cp.kill();
@@ -268,7 +170,7 @@ describe('the proxy on a control plane (WEFT_PROXY_CONTROL_ADDR)', () => {
       }, 300);
     });
     cp.endpoints.setEndpoints(BOOKS, [endpointOf(slow)]);
-    const mesh = await startMeshedProxy(cp, slow.address);
+    const mesh = await meshedProxy(cp, slow.address);
     await streamsServed(mesh);
     const openBefore = cp.openStreams;
     expect(openBefore).toBeGreaterThanOrEqual(3);
