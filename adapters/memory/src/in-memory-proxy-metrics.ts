@@ -43,9 +43,15 @@ export class InMemoryProxyMetrics implements ProxyMetrics {
   }
 
   routeResponseEnded(labels: RouteLabels, response: RecordedResponse): void {
-    const route = routeLabelSet(labels);
-    this.add('route_response_total', { ...route, ...responseOutcomeLabelSet(response) }, 1);
-    this.observe('route_response_latency_ms', { ...route, ...statusCodeLabel(response) }, response.latencyMs);
+    this.recordRouteResponse('route_response', labels, response);
+  }
+
+  routeAttemptStarted(labels: RouteLabels): void {
+    this.add('route_actual_request_total', routeLabelSet(labels), 1);
+  }
+
+  routeAttemptEnded(labels: RouteLabels, response: RecordedResponse): void {
+    this.recordRouteResponse('route_actual_response', labels, response);
   }
 
   tcpOpened(labels: TrafficLabels): void {
@@ -92,6 +98,13 @@ export class InMemoryProxyMetrics implements ProxyMetrics {
   /** Every series, for assertions on label sets. */
   allSeries(): readonly Readonly<Series>[] {
     return [...this.series.values()];
+  }
+
+  /** `<prefix>_total` and `<prefix>_latency_ms`: the same shape for a route's responses and its attempts'. */
+  private recordRouteResponse(prefix: string, labels: RouteLabels, response: RecordedResponse): void {
+    const route = routeLabelSet(labels);
+    this.add(`${prefix}_total`, { ...route, ...responseOutcomeLabelSet(response) }, 1);
+    this.observe(`${prefix}_latency_ms`, { ...route, ...statusCodeLabel(response) }, response.latencyMs);
   }
 
   private observe(name: string, labels: Record<string, string>, valueMs: number): void {

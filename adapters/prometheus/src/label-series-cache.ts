@@ -26,8 +26,8 @@ export interface ResponseSeries {
   latency: FamilySeries<Histogram<string>> | undefined;
 }
 
-/** What a route label object records into. */
-export interface RouteSeries {
+/** The request counter and the response outcomes of one label object, whatever its kind. */
+export interface RequestSeries {
   /** The flat label set of the object, built once. */
   readonly labels: Labels;
   request: FamilySeries<Counter<string>> | undefined;
@@ -35,8 +35,15 @@ export interface RouteSeries {
   responses: Map<number | string, ResponseSeries> | undefined;
 }
 
+/** What a route label object records into: its requests and responses, and those of its attempts (`route_actual_*`). */
+export interface RouteSeries extends RequestSeries {
+  actualRequest: FamilySeries<Counter<string>> | undefined;
+  /** Keyed by `outcomeKey`; made on the first attempt's response. */
+  actualResponses: Map<number | string, ResponseSeries> | undefined;
+}
+
 /** What a traffic label object records into. */
-export interface TrafficSeries extends RouteSeries {
+export interface TrafficSeries extends RequestSeries {
   tcpOpen: FamilySeries<Counter<string>> | undefined;
   openConnections: FamilySeries<Gauge<string>> | undefined;
   readBytes: FamilySeries<Counter<string>> | undefined;
@@ -94,7 +101,7 @@ export class LabelSeriesCache {
   routeSeries(labels: RouteLabels): RouteSeries {
     let series = this.routes.get(labels);
     if (series === undefined) {
-      series = { labels: routeLabelSet(labels), request: undefined, responses: undefined };
+      series = { labels: routeLabelSet(labels), request: undefined, responses: undefined, actualRequest: undefined, actualResponses: undefined };
       this.routes.set(labels, series);
     }
     return series;
@@ -111,9 +118,15 @@ export class LabelSeriesCache {
 }
 
 /** The series of one response outcome of a label object, remembered while it has room for more outcomes. */
-export function responseSeries(owner: RouteSeries | TrafficSeries, response: RecordedResponse): ResponseSeries {
+export function responseSeries(owner: RequestSeries, response: RecordedResponse): ResponseSeries {
   owner.responses ??= new Map();
   return entry(owner.responses, outcomeKey(response), emptyResponseSeries);
+}
+
+/** The `route_actual_*` series of one attempt outcome of a route label object, remembered the same way. */
+export function actualResponseSeries(owner: RouteSeries, response: RecordedResponse): ResponseSeries {
+  owner.actualResponses ??= new Map();
+  return entry(owner.actualResponses, outcomeKey(response), emptyResponseSeries);
 }
 
 /** The `tcp_close_total` series of one close outcome (classification and errno) of a traffic label object. */

@@ -40,6 +40,10 @@ function recordMixedTraffic(metrics: PrometheusProxyMetrics): void {
   metrics.responseEnded(inboundFrom('10.0.0.9:8080'), { classification: 'failure', statusCode: 200, grpcStatus: 14, latencyMs: 60_000 });
   const route = { direction: 'outbound', dst: 'books.shop.svc.cluster.local:7000', route: 'GET /books/{id}' } as const;
   metrics.routeRequestStarted(route);
+  metrics.routeAttemptStarted(route);
+  metrics.routeAttemptEnded(route, { classification: 'failure', statusCode: 503, latencyMs: 3 });
+  metrics.routeAttemptStarted(route);
+  metrics.routeAttemptEnded(route, { classification: 'success', statusCode: 200, latencyMs: 8 });
   metrics.routeResponseEnded(route, { classification: 'success', statusCode: 200, latencyMs: 12 });
   metrics.tcpOpened(books);
   metrics.tcpOpened(inboundFrom('10.0.0.9:8080'));
@@ -65,6 +69,7 @@ function recordMixedTraffic(metrics: PrometheusProxyMetrics): void {
 const EXPECTED_LINT = new Set([
   'response_latency_ms metric names should not contain abbreviated units',
   'route_response_latency_ms metric names should not contain abbreviated units',
+  'route_actual_response_latency_ms metric names should not contain abbreviated units',
   'identity_cert_refresh_count counter metrics should have "_total" suffix',
   'identity_cert_refresh_count non-histogram and non-summary metrics should not have "_count" suffix',
 ]);
@@ -264,8 +269,8 @@ describe('PrometheusProxyMetrics with reused label objects', () => {
   type Call =
     | { readonly kind: 'requestStarted' | 'tcpOpened'; readonly traffic: number }
     | { readonly kind: 'responseEnded'; readonly traffic: number; readonly response: RecordedResponse }
-    | { readonly kind: 'routeRequestStarted'; readonly route: number }
-    | { readonly kind: 'routeResponseEnded'; readonly route: number; readonly response: RecordedResponse }
+    | { readonly kind: 'routeRequestStarted' | 'routeAttemptStarted'; readonly route: number }
+    | { readonly kind: 'routeResponseEnded' | 'routeAttemptEnded'; readonly route: number; readonly response: RecordedResponse }
     | { readonly kind: 'tcpClosed'; readonly traffic: number; readonly close: RecordedTcpClose };
 
   const trafficPool: readonly TrafficLabels[] = [
@@ -308,8 +313,8 @@ describe('PrometheusProxyMetrics with reused label objects', () => {
   const call: fc.Arbitrary<Call> = fc.oneof(
     fc.record({ kind: fc.constantFrom('requestStarted', 'tcpOpened'), traffic }),
     fc.record({ kind: fc.constant('responseEnded'), traffic, response }),
-    fc.record({ kind: fc.constant('routeRequestStarted'), route }),
-    fc.record({ kind: fc.constant('routeResponseEnded'), route, response }),
+    fc.record({ kind: fc.constantFrom('routeRequestStarted', 'routeAttemptStarted'), route }),
+    fc.record({ kind: fc.constantFrom('routeResponseEnded', 'routeAttemptEnded'), route, response }),
     fc.record({ kind: fc.constant('tcpClosed'), traffic, close }),
   );
 
@@ -333,6 +338,12 @@ describe('PrometheusProxyMetrics with reused label objects', () => {
           break;
         case 'routeResponseEnded':
           metrics.routeResponseEnded(routeLabels(c.route), c.response);
+          break;
+        case 'routeAttemptStarted':
+          metrics.routeAttemptStarted(routeLabels(c.route));
+          break;
+        case 'routeAttemptEnded':
+          metrics.routeAttemptEnded(routeLabels(c.route), c.response);
           break;
         case 'tcpClosed':
           metrics.tcpClosed(trafficLabels(c.traffic), c.close);
@@ -380,6 +391,7 @@ describe('PrometheusProxyMetrics with reused label objects', () => {
       for (const response of responses) {
         trafficPool.forEach((_, traffic) => calls.push({ kind: 'responseEnded', traffic, response }));
         routePool.forEach((_, route) => calls.push({ kind: 'routeResponseEnded', route, response }));
+        routePool.forEach((_, route) => calls.push({ kind: 'routeAttemptEnded', route, response }));
       }
       for (let errno = 0; errno < 100; errno++) {
         const classification = errno % 2 === 0 ? 'failure' : 'success';
@@ -392,6 +404,7 @@ describe('PrometheusProxyMetrics with reused label objects', () => {
     const scraped = parseExposition(cached);
     expect(sumSamples(scraped, 'response_total', { status_code: 'NaN', grpc_status: '2000' })).toBe(2 * 2 * trafficPool.length);
     expect(sumSamples(scraped, 'tcp_close_total', { errno: 'E99' })).toBe(2 * trafficPool.length);
+    expect(sumSamples(scraped, 'route_actual_response_total', { status_code: 'NaN', grpc_status: '2000' })).toBe(2 * 2 * routePool.length);
   });
 
   it('keeps recording a label object whose first call overflowed in the overflow series', async () => {
@@ -433,6 +446,8 @@ describe('PrometheusProxyMetrics with reused label objects', () => {
       metrics.responseEnded(labels, ok);
       metrics.routeRequestStarted(routeLabels);
       metrics.routeResponseEnded(routeLabels, ok);
+      metrics.routeAttemptStarted(routeLabels);
+      metrics.routeAttemptEnded(routeLabels, ok);
       metrics.tcpOpened(labels);
       metrics.tcpClosed(labels, reset);
     }
@@ -440,6 +455,7 @@ describe('PrometheusProxyMetrics with reused label objects', () => {
     const scraped = await scrape(metrics);
     expect(sumSamples(scraped, 'response_total', { grpc_status: '0', dst_service: 'books' })).toBe(2);
     expect(sumSamples(scraped, 'route_response_latency_ms_count', { rt_route: 'default' })).toBe(2);
+    expect(sumSamples(scraped, 'route_actual_response_total', { rt_route: 'default', grpc_status: '0' })).toBe(2);
     expect(sumSamples(scraped, 'tcp_read_bytes_total', { target_addr: books.targetAddr })).toBe(10);
   });
 });

@@ -15,7 +15,7 @@ import {
 } from '@weft/core';
 import { injectable } from 'inversify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { LabelSeriesCache, responseSeries, type RouteSeries, tcpCloseSeries, type TrafficSeries } from './label-series-cache.js';
+import { actualResponseSeries, LabelSeriesCache, type ResponseSeries, responseSeries, tcpCloseSeries } from './label-series-cache.js';
 import { type Labels, SeriesFamily } from './series-family.js';
 
 export const DEFAULT_MAX_SERIES_PER_FAMILY = 10_000;
@@ -54,6 +54,9 @@ export class PrometheusProxyMetrics implements ProxyMetrics {
   private readonly routeRequestTotal: SeriesFamily<Counter<string>>;
   private readonly routeResponseTotal: SeriesFamily<Counter<string>>;
   private readonly routeResponseLatency: SeriesFamily<Histogram<string>>;
+  private readonly routeActualRequestTotal: SeriesFamily<Counter<string>>;
+  private readonly routeActualResponseTotal: SeriesFamily<Counter<string>>;
+  private readonly routeActualResponseLatency: SeriesFamily<Histogram<string>>;
   private readonly tcpOpenTotal: SeriesFamily<Counter<string>>;
   private readonly tcpCloseTotal: SeriesFamily<Counter<string>>;
   private readonly tcpReadBytes: SeriesFamily<Counter<string>>;
@@ -94,6 +97,22 @@ export class PrometheusProxyMetrics implements ProxyMetrics {
       'Time from request start to response head on a service profile route, in milliseconds.',
       ROUTE,
     );
+    // One count per attempt sent to an endpoint, retries included: actual minus logical is what retries added.
+    this.routeActualRequestTotal = counter(
+      'route_actual_request_total',
+      'Attempts sent to an endpoint on a service profile route, retries included.',
+      ROUTE,
+    );
+    this.routeActualResponseTotal = counter(
+      'route_actual_response_total',
+      'Attempts ended on a service profile route, retries included, by classification and status.',
+      [...ROUTE, 'classification'],
+    );
+    this.routeActualResponseLatency = histogram(
+      'route_actual_response_latency_ms',
+      'Time from an attempt\'s start to its response head on a service profile route, in milliseconds.',
+      ROUTE,
+    );
     this.tcpOpenTotal = counter('tcp_open_total', 'Connections opened or accepted.', TRAFFIC);
     this.tcpCloseTotal = counter('tcp_close_total', 'Connections closed, by classification and errno.', [...TRAFFIC, 'classification']);
     this.tcpReadBytes = counter('tcp_read_bytes_total', 'Bytes read from closed connections.', TRAFFIC);
@@ -115,6 +134,9 @@ export class PrometheusProxyMetrics implements ProxyMetrics {
       this.routeRequestTotal,
       this.routeResponseTotal,
       this.routeResponseLatency,
+      this.routeActualRequestTotal,
+      this.routeActualResponseTotal,
+      this.routeActualResponseLatency,
       this.tcpOpenTotal,
       this.tcpCloseTotal,
       this.tcpOpenConnections,
@@ -163,7 +185,8 @@ export class PrometheusProxyMetrics implements ProxyMetrics {
   }
 
   responseEnded(labels: TrafficLabels, response: RecordedResponse): void {
-    this.recordResponse(this.cache.trafficSeries(labels), response, this.responseTotal, this.responseLatency);
+    const traffic = this.cache.trafficSeries(labels);
+    this.recordResponse(traffic.labels, responseSeries(traffic, response), response, this.responseTotal, this.responseLatency);
   }
 
   routeRequestStarted(labels: RouteLabels): void {
@@ -172,7 +195,19 @@ export class PrometheusProxyMetrics implements ProxyMetrics {
   }
 
   routeResponseEnded(labels: RouteLabels, response: RecordedResponse): void {
-    this.recordResponse(this.cache.routeSeries(labels), response, this.routeResponseTotal, this.routeResponseLatency);
+    const route = this.cache.routeSeries(labels);
+    this.recordResponse(route.labels, responseSeries(route, response), response, this.routeResponseTotal, this.routeResponseLatency);
+  }
+
+  routeAttemptStarted(labels: RouteLabels): void {
+    const route = this.cache.routeSeries(labels);
+    this.routeActualRequestTotal.record((route.actualRequest ??= this.routeActualRequestTotal.seriesFor(route.labels)), 1, increment);
+  }
+
+  routeAttemptEnded(labels: RouteLabels, response: RecordedResponse): void {
+    const route = this.cache.routeSeries(labels);
+    const outcome = actualResponseSeries(route, response);
+    this.recordResponse(route.labels, outcome, response, this.routeActualResponseTotal, this.routeActualResponseLatency);
   }
 
   tcpOpened(labels: TrafficLabels): void {
@@ -219,18 +254,21 @@ export class PrometheusProxyMetrics implements ProxyMetrics {
     return `${families.join('')}${await this.registry.metrics()}`;
   }
 
-  /** `response_total` and the latency histogram of a traffic or route label object: the same for both. */
+  /**
+   * A response total and its latency histogram, for `outcome` (the cached series of one outcome of a label object whose
+   * flat labels are `labels`): the same for traffic, routes and route attempts.
+   */
   private recordResponse(
-    owner: TrafficSeries | RouteSeries,
+    labels: Labels,
+    outcome: ResponseSeries,
     response: RecordedResponse,
     total: SeriesFamily<Counter<string>>,
     latency: SeriesFamily<Histogram<string>>,
   ): void {
-    const outcome = responseSeries(owner, response);
-    outcome.total ??= total.seriesFor({ ...owner.labels, ...responseOutcomeLabelSet(response) });
+    outcome.total ??= total.seriesFor({ ...labels, ...responseOutcomeLabelSet(response) });
     total.record(outcome.total, 1, increment);
     if (isAmount(response.latencyMs)) {
-      outcome.latency ??= latency.seriesFor({ ...owner.labels, ...statusCodeLabel(response) });
+      outcome.latency ??= latency.seriesFor({ ...labels, ...statusCodeLabel(response) });
       latency.record(outcome.latency, response.latencyMs, observe);
     }
   }

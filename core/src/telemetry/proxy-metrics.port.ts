@@ -14,6 +14,17 @@ export interface ProxyMetrics {
   routeRequestStarted(labels: RouteLabels): void;
   /** A profile route's response ended (`route_response_total`, `route_response_latency_ms`). */
   routeResponseEnded(labels: RouteLabels, response: RecordedResponse): void;
+  /**
+   * One attempt of a profile-route request was sent to an endpoint, the first and every retry
+   * (`route_actual_request_total`): the route's actual requests minus its requests are its retries.
+   */
+  routeAttemptStarted(labels: RouteLabels): void;
+  /**
+   * One attempt of a profile-route request ended, with the outcome of that attempt alone (a retried 503, a reset, an
+   * attempt cut by the route's timeout): `route_actual_response_total`, `route_actual_response_latency_ms` (measured
+   * from the attempt's start to its response head).
+   */
+  routeAttemptEnded(labels: RouteLabels, response: RecordedResponse): void;
   /** A connection was accepted or opened (`tcp_open_total`, `tcp_open_connections`). */
   tcpOpened(labels: TrafficLabels): void;
   /** A connection closed (`tcp_close_total`, `tcp_read_bytes_total`, `tcp_write_bytes_total`). */

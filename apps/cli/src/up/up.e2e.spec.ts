@@ -1,56 +1,14 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freeLoopbackPorts } from './free-ports.js';
 import { parsePrometheusText } from './prometheus-text.js';
+import { alive, buildWithTsc, CLI_MAIN, get, printedPids, stopLeftovers, waitForOutput } from './weft-up-process.spec-helper.js';
 
-const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
-
-function get(port: number, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, agent: false, timeout: 10_000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Resolves once `pattern` shows in what the process printed; rejects if it exits or `timeoutMs` passes first. */
-function waitForOutput(child: ChildProcess, output: () => string, pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      const match = output().match(pattern);
-      if (match) {
-        clearInterval(timer);
-        resolve(match);
-      } else if (child.exitCode !== null || Date.now() > deadline) {
-        clearInterval(timer);
-        reject(new Error(`no ${pattern} in the output of weft up (exit code ${child.exitCode}):\n${output()}`));
-      }
-    };
-    const deadline = Date.now() + timeoutMs;
-    const timer = setInterval(check, 100);
-  });
-}
 
 describe('weft up (built control plane, proxies and CLI)', () => {
   let dir: string;
@@ -59,23 +17,12 @@ describe('weft up (built control plane, proxies and CLI)', () => {
   let stderr = '';
 
   beforeAll(() => {
-    const tsc = join(repoRoot, 'node_modules/typescript/bin/tsc');
-    const projects = ['apps/control/tsconfig.lib.json', 'apps/proxy/tsconfig.lib.json', 'apps/cli/tsconfig.lib.json'];
-    execFileSync(process.execPath, [tsc, '-b', ...projects], { cwd: repoRoot, stdio: 'pipe' });
+    buildWithTsc(['apps/control/tsconfig.lib.json', 'apps/proxy/tsconfig.lib.json', 'apps/cli/tsconfig.lib.json']);
   }, 300_000);
 
   // After a failure: stop weft up as a user would, then make sure nothing it started is left.
   afterAll(async () => {
-    const running = weftUp;
-    if (running !== undefined && running.exitCode === null) {
-      const exited = new Promise((resolve) => running.once('exit', resolve));
-      running.kill('SIGTERM');
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 30_000))]);
-      if (running.exitCode === null) running.kill('SIGKILL');
-    }
-    for (const match of stdout.matchAll(/pid (\d+)/g)) {
-      if (alive(Number(match[1]))) process.kill(Number(match[1]), 'SIGKILL');
-    }
+    await stopLeftovers(weftUp, stdout);
     if (dir) await rm(dir, { recursive: true, force: true });
   }, 60_000);
 
@@ -104,7 +51,7 @@ services:
     await writeFile(join(dir, 'mesh.yaml'), mesh);
     const state = join(dir, 'state');
     const args = ['up', 'mesh.yaml', '--state-dir', state, '--grpc-port', String(grpcPort), '--no-table', '--duration', '150s'];
-    weftUp = spawn(process.execPath, [join(repoRoot, 'apps/cli/dist/main.js'), ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    weftUp = spawn(process.execPath, [CLI_MAIN, ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     weftUp.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     weftUp.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     const child = weftUp;
@@ -136,7 +83,7 @@ services:
     for (let i = 0; i < 5; i++) await get(upstreamPort, `/again-${i}`);
     await waitForOutput(child, output, /\] e2e\/hello success=100\.00% rps=\d+\.\d p50=[^ ]+ p95=[^ ]+ p99=[^ ]+ tcp=\d+ mtls=100% instances: hello-0 up/, 30_000);
 
-    const pids = [...stdout.matchAll(/pid (\d+)/g)].map((match) => Number(match[1]));
+    const pids = printedPids(stdout);
     expect(pids).toHaveLength(5); // the control plane, two apps, two proxies
     for (const pid of pids) expect(alive(pid), `pid ${pid}`).toBe(true);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

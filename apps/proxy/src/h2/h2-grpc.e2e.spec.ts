@@ -168,6 +168,11 @@ describe('H2Proxy with gRPC (grpc-js client and server)', () => {
     expect(status.details).toContain('timed out after 150 ms');
     expect(String(status.metadata.get(PROXY_ERROR_HEADER)[0])).toContain('Unary');
     expect(proxy.metrics.value('route_response_total', { rt_route: 'Unary', grpc_status: '4', classification: 'failure' })).toBe(1);
+    // The attempt the timeout cut ended without an answer: a failed actual response with no status of its own.
+    await until(() => proxy.metrics.value('route_actual_response_total', { rt_route: 'Unary' }) === 1);
+    expect(proxy.metrics.value('route_actual_response_total', { rt_route: 'Unary', classification: 'failure' })).toBe(1);
+    expect(proxy.metrics.value('route_actual_response_total', { rt_route: 'Unary', grpc_status: '4' })).toBeUndefined();
+    expect(proxy.metrics.value('route_actual_request_total', { rt_route: 'Unary' })).toBe(1);
   });
 
   it('fails fast with UNAVAILABLE and weft-proxy-error when no endpoint comes in time', async () => {
@@ -209,6 +214,12 @@ describe('H2Proxy with gRPC (grpc-js client and server)', () => {
     expect(proxy.metrics.value('response_total', { grpc_status: '14', classification: 'failure' })).toBe(brokenCalls);
     expect(proxy.metrics.value('request_total', { direction: 'outbound' })).toBe(20 + brokenCalls);
     expect(proxy.metrics.value('route_response_total', { rt_route: 'Unary', classification: 'success' })).toBe(20);
+    // Logical requests are the client's 20 calls; actual ones are the attempts: the difference is the retries.
+    expect(proxy.metrics.value('route_request_total', { rt_route: 'Unary' })).toBe(20);
+    expect(proxy.metrics.value('route_actual_request_total', { dst: BOOKS, rt_route: 'Unary', direction: 'outbound' })).toBe(20 + brokenCalls);
+    expect(proxy.metrics.value('route_actual_response_total', { rt_route: 'Unary', grpc_status: '14', classification: 'failure' })).toBe(brokenCalls);
+    expect(proxy.metrics.value('route_actual_response_total', { rt_route: 'Unary', grpc_status: '0', classification: 'success' })).toBe(20);
+    expect(proxy.metrics.value('route_response_total', { rt_route: 'Unary', grpc_status: '14' })).toBeUndefined();
   });
 
   it('never retries an answer such as NOT_FOUND, even on a retryable route', async () => {

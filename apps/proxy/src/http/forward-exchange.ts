@@ -118,6 +118,8 @@ export abstract class ForwardExchange<C extends ExchangeContext, A extends Excha
     const attempt = this.newAttempt(chosen);
     this.current = attempt;
     this.context.metrics.requestStarted(chosen.labels);
+    // Every attempt of a route request counts, the first and each retry (route_actual_request_total).
+    if (this.routeLabels !== undefined) this.context.metrics.routeAttemptStarted(this.routeLabels);
     this.send(attempt);
   }
 
@@ -242,7 +244,9 @@ export abstract class ForwardExchange<C extends ExchangeContext, A extends Excha
     attempt.recorded = true;
     const latencyMs = (attempt.headAt > 0 ? attempt.headAt : performance.now()) - attempt.startedAt;
     const outcome = { status: attempt.status, grpcStatus: attempt.grpcStatus, error };
-    this.context.metrics.responseEnded(attempt.endpoint.labels, recordedResponse(this.route, outcome, latencyMs));
+    const recorded = recordedResponse(this.route, outcome, latencyMs);
+    this.context.metrics.responseEnded(attempt.endpoint.labels, recorded);
+    if (this.routeLabels !== undefined) this.context.metrics.routeAttemptEnded(this.routeLabels, recorded);
   }
 
   private recordRoute(status: number | undefined, grpcStatus: number | undefined, error: string | undefined): void {

@@ -1,6 +1,6 @@
 import { DEFAULT_RETRY_BUDGET, type ServiceProfile } from '@weft/core';
 import { Agent } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   authority,
   endpointOf,
@@ -82,6 +82,12 @@ describe('Http1Proxy routes, retries and balancing', () => {
     expect(metrics.value('response_total', { status_code: '503', classification: 'failure' })).toBe(failedAttempts);
     expect(metrics.value('request_total', { direction: 'outbound' })).toBe(40 + failedAttempts);
     expect(metrics.value('route_response_total', { rt_route: 'GET /items', classification: 'success', status_code: '200' })).toBe(40);
+    // The route's logical requests are the clients'; its actual ones are the attempts, so the difference is the retries.
+    expect(metrics.value('route_request_total', { rt_route: 'GET /items' })).toBe(40);
+    expect(metrics.value('route_actual_request_total', { dst: BOOKS, rt_route: 'GET /items', direction: 'outbound' })).toBe(40 + failedAttempts);
+    expect(metrics.value('route_actual_response_total', { rt_route: 'GET /items', classification: 'failure', status_code: '503' })).toBe(failedAttempts);
+    expect(metrics.value('route_actual_response_total', { rt_route: 'GET /items', classification: 'success', status_code: '200' })).toBe(40);
+    expect(metrics.value('route_response_total', { rt_route: 'GET /items', status_code: '503' })).toBeUndefined();
   });
 
   it('replays a small POST body on retry, but never retries a body over 64 KiB', async () => {
@@ -128,6 +134,11 @@ describe('Http1Proxy routes, retries and balancing', () => {
     expect(elapsed).toBeGreaterThanOrEqual(190);
     expect(elapsed).toBeLessThan(900);
     expect(metrics.value('route_response_total', { rt_route: 'slow', status_code: '504', classification: 'failure' })).toBe(1);
+    // The attempt the timeout cut got no response head: a failure without a status code, and no 504 of its own.
+    await vi.waitFor(() => expect(metrics.value('route_actual_response_total', { rt_route: 'slow' })).toBe(1));
+    expect(metrics.value('route_actual_response_total', { rt_route: 'slow', classification: 'failure' })).toBe(1);
+    expect(metrics.allSeries().find((series) => series.name === 'route_actual_response_total')?.labels['status_code']).toBeUndefined();
+    expect(metrics.value('route_actual_request_total', { rt_route: 'slow' })).toBe(1);
   });
 
   it('fails fast with 503 when no endpoint appears in time, and serves one that appears during the wait', async () => {
