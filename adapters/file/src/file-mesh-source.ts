@@ -299,13 +299,19 @@ export class FileMeshSource {
     const signature = await fileSignature(this.path);
     if (signature === this.lastSignature) return;
     this.lastSignature = signature;
-    this.scheduleCheck();
+    // A check already pending (a watch event came first) will read this change too; restarting its wait would only
+    // delay it.
+    if (this.debounceTimer === undefined) this.scheduleCheck();
   }
 
+  /** Checks the file once no change event has come for debounceMs (an editor's save may be several writes). */
   private scheduleCheck(): void {
     if (this.closed) return;
     clearTimeout(this.debounceTimer);
-    this.debounceTimer = setTimeout(() => void this.check(), this.debounceMs);
+    this.debounceTimer = setTimeout(() => {
+      this.debounceTimer = undefined;
+      void this.check();
+    }, this.debounceMs);
     this.debounceTimer.unref();
   }
 }

@@ -1,13 +1,14 @@
 // Reads the harness's command line (--quick, --runs, --duration, --contender ...) into settings, with errors that name the flag.
 import { err, InvalidInputError, ok, parseDuration, type Result } from '@weft/core';
 import { type ContenderCommandSpec, parseContenderCommand } from './contender-command.js';
+import { PROPAGATION_SCENARIO_IDS, type PropagationScenarioId } from './control/propagation-scenario-ids.js';
 import { IDENTITY_SCENARIO_IDS, type IdentityScenarioId } from './identity/identity-scenario-ids.js';
 
 /** The scenarios run against every contender that has their mode. */
 export type ProxyScenarioId = 'h1-max' | 'h1-latency' | 'h1-hey' | 'h2c-max' | 'tcp-throughput';
-/** Proxy scenarios, then Weft's own identity and mTLS scenarios (apps/bench/src/identity). */
-export type ScenarioId = ProxyScenarioId | IdentityScenarioId;
-export const SCENARIO_IDS: readonly ScenarioId[] = ['h1-max', 'h1-latency', 'h1-hey', 'h2c-max', 'tcp-throughput', ...IDENTITY_SCENARIO_IDS];
+/** Proxy scenarios, then Weft's own identity and mTLS scenarios (apps/bench/src/identity) and control-plane scenario (apps/bench/src/control). */
+export type ScenarioId = ProxyScenarioId | IdentityScenarioId | PropagationScenarioId;
+export const SCENARIO_IDS: readonly ScenarioId[] = ['h1-max', 'h1-latency', 'h1-hey', 'h2c-max', 'tcp-throughput', ...PROPAGATION_SCENARIO_IDS, ...IDENTITY_SCENARIO_IDS];
 export const BUILTIN_CONTENDERS = ['direct', 'haproxy', 'nginx', 'http-proxy', 'weft'] as const;
 /** The one built-in contender a `--contender NAME=COMMAND` may stand in for (another build or start line of Weft). */
 const REPLACEABLE_CONTENDER = 'weft';
@@ -83,7 +84,8 @@ export const BENCH_USAGE = `Usage: npm run bench -- [options]
   --weft-node-flags "FLAGS"  extra Node/V8 flags of the built-in Weft process, e.g. "--max-semi-space-size=2" or
                              "--cpu-prof --cpu-prof-dir=/tmp/weft-prof" (summarise with cpu-profile-main.js)
   --scenarios a,b,...        among ${SCENARIO_IDS.join(', ')} (default all;
-                             ${IDENTITY_SCENARIO_IDS.join(', ')} run when weft is among the contenders)
+                             ${[...IDENTITY_SCENARIO_IDS, ...PROPAGATION_SCENARIO_IDS].join(', ')} run when weft is among the contenders;
+                             endpoint-propagation: 100 gRPC subscribers, 20 endpoint changes (--quick 5))
   --out FILE | --no-out      Markdown report (default docs/benchmarks.md; --quick prints only)
   --no-pin                   do not pin with taskset`;
 

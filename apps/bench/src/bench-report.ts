@@ -5,6 +5,7 @@ import { COMMAND_PLACEHOLDERS, type ProxyMode } from './contender-command.js';
 import type { MachineFacts } from './machine-facts.js';
 import type { IdentityScenarioId } from './identity/identity-scenario-ids.js';
 import { renderIdentitySections } from './identity/identity-report.js';
+import { renderPropagationSections } from './control/propagation-report.js';
 import { formatDeltaMs, formatFigure, formatRatio, NO_FIGURE, renderMarkdownTable, type TableColumn } from './markdown-table.js';
 import { idleSettleMs, wrkSeconds } from './scenario-timing.js';
 import { difference, ratio } from './statistics.js';
@@ -33,6 +34,8 @@ export interface BenchReportInput {
   readonly commands: readonly string[];
   /** The command lines each identity scenario started in the first run, shown in its section. */
   readonly identityCommands?: Partial<Record<IdentityScenarioId, readonly string[]>>;
+  /** The command lines endpoint-propagation started in the first run, shown in its section. */
+  readonly propagationCommands?: readonly string[];
   readonly configs: readonly { readonly title: string; readonly text: string }[];
 }
 
@@ -276,6 +279,7 @@ export function renderBenchTables(input: BenchReportInput): string {
   if (ran('tcp-throughput')) sections.push(tcpSection(input));
   if (ran('h1-latency') || ran('h1-max')) sections.push(memorySection(input));
   sections.push(...renderIdentitySections(input));
+  sections.push(...renderPropagationSections(input));
   return sections.join('\n\n');
 }
 

@@ -40,6 +40,7 @@ if (!parsed.ok) {
       identityCommands: Object.fromEntries(
         Object.entries(run.identityCommands).map(([id, lines]) => [id, lines.map((command) => relativeCommand(command, process.execPath, process.cwd()))]),
       ),
+      propagationCommands: run.propagationCommands.map((command) => relativeCommand(command, process.execPath, process.cwd())),
       configs: run.configs,
     };
     process.stdout.write(`${renderBenchTables(input)}\n`);

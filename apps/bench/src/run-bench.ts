@@ -9,6 +9,7 @@ import { commandContender, directContender, haproxyContender, httpProxyContender
 import type { Contender, RunningContender } from './contender.js';
 import type { IdentityScenarioId } from './identity/identity-scenario-ids.js';
 import { IdentityBench, identityScenariosSkipped } from './identity/identity-scenarios.js';
+import { PropagationBench, propagationScenariosSkipped } from './control/propagation-bench.js';
 import { freeLoopbackPort, LOOPBACK, waitForLoopbackPort } from './loopback-port.js';
 import { ProcessSupervisor } from './process-supervisor.js';
 import { BACKEND_BODY, nginxBackendConfig } from './proxy-configs.js';
@@ -24,6 +25,8 @@ export interface BenchRun {
   readonly commands: readonly string[];
   /** The command lines of each identity scenario in the first run. */
   readonly identityCommands: Partial<Record<IdentityScenarioId, readonly string[]>>;
+  /** The command lines endpoint-propagation started in the first run. */
+  readonly propagationCommands: readonly string[];
   /** Each generated config file once, with a title. */
   readonly configs: readonly { readonly title: string; readonly text: string }[];
 }
@@ -73,6 +76,7 @@ export async function runBench(options: BenchOptions, helperDir: string, io: Ben
   const results: Partial<Record<ScenarioId, Record<string, RunOutcome[]>>> = {};
   let commands: string[] = [];
   let identity: IdentityBench | undefined;
+  let propagation: PropagationBench | undefined;
   try {
     const backend = await startBackend(supervisor, root, cpus.load, configs);
     const sinkPort = await startTcpSink(supervisor, helperDir, cpus.load);
@@ -84,6 +88,9 @@ export async function runBench(options: BenchOptions, helperDir: string, io: Ben
     identity = new IdentityBench({ options, supervisor, loadCpu: cpus.load, proxyCpu: cpus.proxy, helperDir, repoRoot: resolve(helperDir, '../../..'), root, backendHttp1Port: backend.http1, sinkPort, latencyContext: context, recordConfig });
     const skipped = identityScenariosSkipped(options);
     if (skipped !== undefined) io.log(skipped);
+    propagation = new PropagationBench({ options, supervisor, loadCpu: cpus.load, proxyCpu: cpus.proxy, helperDir, repoRoot: resolve(helperDir, '../../..'), root, takenPorts: [backend.http1, backend.h2c, sinkPort], recordConfig });
+    const propagationSkipped = propagationScenariosSkipped(options);
+    if (propagationSkipped !== undefined) io.log(propagationSkipped);
     for (let run = 0; run < options.runs; run += 1) {
       // Rotate the order each run, so no contender always runs first (or last) on a machine that drifts.
       const order = contenders.map((_, index) => contenders[(index + run) % contenders.length] as Contender);
@@ -101,6 +108,11 @@ export async function runBench(options: BenchOptions, helperDir: string, io: Ben
         ((results[id] ??= {})[row] ??= []).push(outcome);
         io.log(`run ${run + 1}/${options.runs} ${id} ${row}: ${describeOutcome(outcome)}`);
       });
+      // The control plane's endpoint propagation to 100 subscribers (apps/bench/src/control).
+      await propagation.runOnce(run, (id, row, outcome) => {
+        ((results[id] ??= {})[row] ??= []).push(outcome);
+        io.log(`run ${run + 1}/${options.runs} ${id} ${row}: ${describeOutcome(outcome)}`);
+      });
       if (run === 0) commands = [...supervisor.commandLog];
     }
   } finally {
@@ -108,7 +120,7 @@ export async function runBench(options: BenchOptions, helperDir: string, io: Ben
     process.removeListener('exit', killOnExit);
     rmSync(root, { recursive: true, force: true });
   }
-  return { contenders, results, pinning, commands, identityCommands: identity?.commands ?? {}, configs: [...configs].map(([title, text]) => ({ title, text })) };
+  return { contenders, results, pinning, commands, identityCommands: identity?.commands ?? {}, propagationCommands: propagation?.commands ?? [], configs: [...configs].map(([title, text]) => ({ title, text })) };
 }
 
 interface MeasureDeps {
