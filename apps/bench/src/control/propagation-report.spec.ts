@@ -72,7 +72,7 @@ describe('renderPropagationSections', () => {
     const text = renderPropagationSections(input()).join('\n\n');
     expect(text).toContain('**100 ms debounce**');
     expect(text).toContain('a poll of the file\'s metadata every\n1,000 ms');
-    expect(text).toContain('about 10 % of edits wait up to another 100 ms');
+    expect(text).toContain('leaves a debounce already under way alone');
     expect(text).toContain('300 ms settle');
     expect(text).toContain('20 measured ones, 1,000 ms apart on average (each write shifted by up to 1,000 ms');
     expect(text).toMatch(/```\ntaskset -c 1 node apps\/control\/dist\/main\.js .*--orchestrator file --mesh-file \S+\ntaskset -c 0 node apps\/bench\/dist\/control\/endpoint-propagation-main\.js/);

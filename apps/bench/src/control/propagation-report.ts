@@ -85,8 +85,7 @@ subscriber within ${formatFigure(settings.changeTimeoutMs)} ms counts as missed,
 
 What a delay holds: the kernel's change event for the renamed file; the file adapter's debounce (weft-control keeps FileMeshSource's defaults:
 **${watch.debounceMs} ms debounce** after the last change event before the file is read; a poll of the file's metadata every
-${formatFigure(watch.pollIntervalMs)} ms as a fallback for a missed event, which, when its tick falls inside the debounce, starts the debounce
-again, so about ${Math.round((100 * watch.debounceMs) / watch.pollIntervalMs)} % of edits wait up to another ${watch.debounceMs} ms; a ${watch.settleMs} ms settle that delays reporting an invalid file and never a
+${formatFigure(watch.pollIntervalMs)} ms as a fallback for a missed event, which leaves a debounce already under way alone; a ${watch.settleMs} ms settle that delays reporting an invalid file and never a
 valid one); reading, YAML
 parsing and schema checking the file; the diff per watched service; encoding and sending one update per stream over gRPC; and, in the
 client process, decoding and delivery to the listener. "First subscriber" (median over changes of the quickest pair) is roughly the debounce
