@@ -195,6 +195,12 @@ export interface RawAttackResult {
   readonly bytesWritten: number;
   /** Every frame the server sent. */
   readonly frames: readonly ReadFrame[];
+  /**
+   * The connection ended with a reset (ECONNRESET). A server that closes while the attacker's bytes are still unread
+   * in its socket makes its kernel send a RST, and the attacker's kernel may then drop what it had not yet read,
+   * a GOAWAY included.
+   */
+  readonly reset: boolean;
 }
 
 export interface RawAttackOptions {
@@ -214,11 +220,17 @@ export async function runRawAttack(port: number, chunks: readonly Buffer[], opti
     workerData: { port, chunks: chunks.map((chunk) => new Uint8Array(chunk)), pauseReading: options.pauseReading === true, waitMs: options.waitMs ?? 3_000 },
   });
   try {
-    const result = await new Promise<{ closed: boolean; elapsedMs: number; bytesWritten: number; received: Uint8Array }>((resolve, reject) => {
+    const result = await new Promise<{ closed: boolean; elapsedMs: number; bytesWritten: number; received: Uint8Array; reset: boolean }>((resolve, reject) => {
       worker.once('message', resolve);
       worker.once('error', reject);
     });
-    return { closed: result.closed, elapsedMs: result.elapsedMs, bytesWritten: result.bytesWritten, frames: parseFrames(Buffer.from(result.received)) };
+    return {
+      closed: result.closed,
+      elapsedMs: result.elapsedMs,
+      bytesWritten: result.bytesWritten,
+      frames: parseFrames(Buffer.from(result.received)),
+      reset: result.reset,
+    };
   } finally {
     await worker.terminate();
   }
@@ -231,10 +243,11 @@ const { port, chunks, pauseReading, waitMs } = workerData;
 const received = [];
 let closed = false;
 let bytesWritten = 0;
+let reset = false;
 const started = performance.now();
 const socket = net.connect({ host: '127.0.0.1', port, noDelay: true });
 socket.on('data', (chunk) => received.push(chunk));
-socket.on('error', () => {});
+socket.on('error', (error) => { if (error.code === 'ECONNRESET') reset = true; });
 const closedOrTimeout = new Promise((resolve) => {
   socket.on('close', () => { closed = true; resolve(); });
 });
@@ -253,6 +266,6 @@ socket.once('connect', async () => {
   await Promise.race([closedOrTimeout, new Promise((resolve) => setTimeout(resolve, waitMs))]);
   const elapsedMs = closed ? performance.now() - started : elapsedAtLastWrite + waitMs;
   socket.destroy();
-  parentPort.postMessage({ closed, elapsedMs, bytesWritten, received: Buffer.concat(received) });
+  parentPort.postMessage({ closed, elapsedMs, bytesWritten, received: Buffer.concat(received), reset });
 });
 `;
