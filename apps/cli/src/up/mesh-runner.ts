@@ -290,7 +290,9 @@ class MeshRun {
 
   private giveUpReason(child: SupervisedChild): string | undefined {
     if (this.settings.stopSignal.aborted) return 'not ready: weft up was asked to stop';
-    if (child.restarts >= START_ATTEMPTS) return `not ready: it exited ${child.restarts + (child.state === 'restarting' ? 1 : 0)} times`;
+    // Checked on a poll: the child may have died once more since it crossed the limit, so the count is reported as is.
+    const exits = child.restarts + (child.state === 'restarting' ? 1 : 0);
+    if (exits >= START_ATTEMPTS) return `not ready: it exited ${exits} times`;
     return undefined;
   }
 
