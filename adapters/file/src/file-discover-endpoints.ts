@@ -8,11 +8,11 @@ import {
   type EndpointUpdate,
   type EndpointUpdateListener,
   formatAuthority,
+  KeyedPublisher,
   type Subscription,
 } from '@weft/core';
 import { inject, injectable } from 'inversify';
 import { FileMeshSource } from './file-mesh-source.js';
-import { KeyedListeners } from './keyed-listeners.js';
 import { type MeshConfig, meshEndpointsOf } from './mesh-config.js';
 
 /**
@@ -23,12 +23,12 @@ import { type MeshConfig, meshEndpointsOf } from './mesh-config.js';
  */
 @injectable()
 export class FileDiscoverEndpoints implements DiscoverEndpoints {
-  private readonly listeners: KeyedListeners<EndpointUpdate>;
+  private readonly listeners: KeyedPublisher<string, EndpointUpdate>;
   private readonly targets = new Map<string, Authority>();
   private readonly changes: Subscription;
 
   constructor(@inject(FileMeshSource) private readonly source: FileMeshSource) {
-    this.listeners = new KeyedListeners((error) => source.reportListenerError('an endpoint watch listener', error));
+    this.listeners = new KeyedPublisher('endpoint', (error) => source.reportListenerError('an endpoint watch listener', error));
     this.changes = source.onChange((config, previous) => this.publishChanges(config, previous));
   }
 
@@ -58,7 +58,7 @@ export class FileDiscoverEndpoints implements DiscoverEndpoints {
         continue;
       }
       const updates = endpointChanges(meshEndpointsOf(previous, target), meshEndpointsOf(config, target));
-      if (updates.length > 0) this.listeners.publish(key, updates);
+      if (updates.length > 0) this.listeners.publish(key, ...updates);
     }
   }
 }

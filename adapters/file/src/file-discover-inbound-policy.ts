@@ -1,8 +1,7 @@
 // FileDiscoverInboundPolicy: the compiled inbound policy of each workload port from the mesh file, sent whole on change.
-import type { DiscoverInboundPolicy, InboundServerPolicy, PolicyWorkloadRef, Subscription } from '@weft/core';
+import { type DiscoverInboundPolicy, type InboundServerPolicy, KeyedPublisher, type PolicyWorkloadRef, type Subscription } from '@weft/core';
 import { inject, injectable } from 'inversify';
 import { FileMeshSource } from './file-mesh-source.js';
-import { KeyedListeners } from './keyed-listeners.js';
 import { type MeshConfig, meshInboundPolicyOf } from './mesh-config.js';
 
 interface WatchedPort {
@@ -20,12 +19,12 @@ interface WatchedPort {
  */
 @injectable()
 export class FileDiscoverInboundPolicy implements DiscoverInboundPolicy {
-  private readonly listeners: KeyedListeners<InboundServerPolicy>;
+  private readonly listeners: KeyedPublisher<string, InboundServerPolicy>;
   private readonly targets = new Map<string, WatchedPort>();
   private readonly changes: Subscription;
 
   constructor(@inject(FileMeshSource) private readonly source: FileMeshSource) {
-    this.listeners = new KeyedListeners((error) => source.reportListenerError('an inbound policy watch listener', error));
+    this.listeners = new KeyedPublisher('inbound policy', (error) => source.reportListenerError('an inbound policy watch listener', error));
     this.changes = source.onChange((config, previous) => this.publishChanges(config, previous));
   }
 
@@ -53,7 +52,7 @@ export class FileDiscoverInboundPolicy implements DiscoverInboundPolicy {
         continue;
       }
       const after = this.policyOf(config, workload, port);
-      if (JSON.stringify(after) !== JSON.stringify(this.policyOf(previous, workload, port))) this.listeners.publish(key, [after]);
+      if (JSON.stringify(after) !== JSON.stringify(this.policyOf(previous, workload, port))) this.listeners.publish(key, after);
     }
   }
 

@@ -1,8 +1,14 @@
 // FileDiscoverProfile: the service profile of each authority from the mesh file, sent whole whenever it changes.
-import { type Authority, type DiscoverProfile, formatAuthority, type ServiceProfile, type Subscription } from '@weft/core';
+import {
+  type Authority,
+  type DiscoverProfile,
+  formatAuthority,
+  KeyedPublisher,
+  type ServiceProfile,
+  type Subscription,
+} from '@weft/core';
 import { inject, injectable } from 'inversify';
 import { FileMeshSource } from './file-mesh-source.js';
-import { KeyedListeners } from './keyed-listeners.js';
 import { type MeshConfig, meshProfileOf } from './mesh-config.js';
 
 /**
@@ -12,12 +18,12 @@ import { type MeshConfig, meshProfileOf } from './mesh-config.js';
  */
 @injectable()
 export class FileDiscoverProfile implements DiscoverProfile {
-  private readonly listeners: KeyedListeners<ServiceProfile>;
+  private readonly listeners: KeyedPublisher<string, ServiceProfile>;
   private readonly targets = new Map<string, Authority>();
   private readonly changes: Subscription;
 
   constructor(@inject(FileMeshSource) private readonly source: FileMeshSource) {
-    this.listeners = new KeyedListeners((error) => source.reportListenerError('a profile watch listener', error));
+    this.listeners = new KeyedPublisher('profile', (error) => source.reportListenerError('a profile watch listener', error));
     this.changes = source.onChange((config, previous) => this.publishChanges(config, previous));
   }
 
@@ -46,7 +52,7 @@ export class FileDiscoverProfile implements DiscoverProfile {
       }
       const after = meshProfileOf(config, target);
       // Profiles are plain data: the same JSON is the same profile.
-      if (JSON.stringify(after) !== JSON.stringify(meshProfileOf(previous, target))) this.listeners.publish(key, [after]);
+      if (JSON.stringify(after) !== JSON.stringify(meshProfileOf(previous, target))) this.listeners.publish(key, after);
     }
   }
 }

@@ -9,10 +9,10 @@ import {
   type EndpointUpdate,
   type EndpointUpdateListener,
   formatAuthority,
+  KeyedPublisher,
   type Subscription,
 } from '@weft/core';
 import { injectable } from 'inversify';
-import { KeyedPublisher } from './keyed-publisher.js';
 
 /**
  * Services are keyed by formatAuthority(target). A watch gets its first message synchronously, then every change

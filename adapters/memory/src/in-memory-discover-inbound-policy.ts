@@ -1,16 +1,16 @@
 // InMemoryDiscoverInboundPolicy: inbound port policies from a map that tests change, pushed whole to watchers.
 import {
+  type Cidr,
   defaultClusterNetworks,
   defaultInboundServerPolicy,
-  type Cidr,
   type DefaultPolicy,
   type DiscoverInboundPolicy,
   type InboundServerPolicy,
+  KeyedPublisher,
   type PolicyWorkloadRef,
   type Subscription,
 } from '@weft/core';
 import { injectable } from 'inversify';
-import { KeyedPublisher } from './keyed-publisher.js';
 
 export interface InMemoryDiscoverInboundPolicyOptions {
   /** The policy of ports nothing is set for; 'all-unauthenticated' when unset. */

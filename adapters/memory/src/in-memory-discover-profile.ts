@@ -4,12 +4,12 @@ import {
   defaultServiceProfile,
   type DiscoverProfile,
   formatAuthority,
+  KeyedPublisher,
   type ServiceProfile,
   serviceProfileName,
   type Subscription,
 } from '@weft/core';
 import { injectable } from 'inversify';
-import { KeyedPublisher } from './keyed-publisher.js';
 
 /**
  * Profiles are keyed by formatAuthority(target). A watch gets its first message synchronously (the configured

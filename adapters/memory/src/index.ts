@@ -8,5 +8,4 @@ export * from './in-memory-token-validator.js';
 export * from './in-memory-certificate-authority.js';
 export * from './in-memory-proxy-metrics.js';
 export * from './memory.module.js';
-export * from './keyed-publisher.js';
 export * from './in-memory-resolve-name.js';

@@ -155,4 +155,27 @@ describe('KeyedPublisher', () => {
     publisher.publish('a', 'one', 'two');
     expect(added.seen).toEqual(['hello', 'caused by one']);
   });
+
+  it('hands listener errors to onListenerError instead of throwing, and still serves every listener', () => {
+    const reported: unknown[] = [];
+    const publisher = new KeyedPublisher<string, string>('test', (error) => reported.push(error));
+    const watcher = recording();
+    publisher.subscribe('a', 'first', (message) => {
+      if (message === 'boom') throw new Error('listener failed');
+    });
+    publisher.subscribe('a', 'first', watcher.listener);
+    expect(() => publisher.publish('a', 'boom')).not.toThrow();
+    expect(watcher.seen).toEqual(['first', 'boom']);
+    expect(reported).toHaveLength(1);
+    expect((reported[0] as Error).message).toBe('listener failed');
+  });
+
+  it('lists the keys that have subscribers now', () => {
+    const publisher = new KeyedPublisher<string, string>('test');
+    const a = publisher.subscribe('a', 'first', () => undefined);
+    publisher.subscribe('b', 'first', () => undefined);
+    expect(publisher.keys()).toEqual(['a', 'b']);
+    a.close();
+    expect(publisher.keys()).toEqual(['b']);
+  });
 });
