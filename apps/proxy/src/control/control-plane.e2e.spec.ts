@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { echoSummary, endpointOf, httpCall, runConcurrently, startUpstream, type Upstream, type UpstreamHandler } from '../http/http-test-kit.spec-helper.js';
 import { networkAuthorization, serverPolicy } from '../inbound/inbound-authorization.spec-helper.js';
-import { InProcessControlPlane } from './control-plane.spec-helper.js';
+import type { InProcessControlPlane } from './control-plane.spec-helper.js';
 import {
   type Answer,
   ask,
@@ -13,6 +13,7 @@ import {
   type MeshedProxy,
   PROXY_WORKLOAD,
   sampleSum,
+  startControlPlaneFor,
   startMeshedProxy,
   streamsServed,
 } from './meshed-proxy.spec-helper.js';
@@ -22,11 +23,7 @@ afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
 
-async function controlPlane(): Promise<InProcessControlPlane> {
-  const started = await InProcessControlPlane.start();
-  closers.push(() => started.stop());
-  return started;
-}
+const controlPlane = (): Promise<InProcessControlPlane> => startControlPlaneFor(closers);
 
 async function app(handler: UpstreamHandler = echoSummary): Promise<Upstream> {
   const upstream = await startUpstream(handler);

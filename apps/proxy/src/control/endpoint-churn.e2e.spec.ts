@@ -1,7 +1,7 @@
 import type { Endpoint } from '@weft/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { endpointOf } from '../http/http-test-kit.spec-helper.js';
-import { InProcessControlPlane } from './control-plane.spec-helper.js';
+import type { InProcessControlPlane } from './control-plane.spec-helper.js';
 import {
   ask,
   BOOKS,
@@ -9,9 +9,10 @@ import {
   failuresOf,
   sampleSum,
   sleepUntil,
+  startControlPlaneFor,
   startMeshedProxy,
   startSteadyLoad,
-  startTimedBackend,
+  startTimedBackendFor,
   streamsServed,
   type TimedBackend,
 } from './meshed-proxy.spec-helper.js';
@@ -31,17 +32,9 @@ afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
 
-async function controlPlane(): Promise<InProcessControlPlane> {
-  const started = await InProcessControlPlane.start();
-  closers.push(() => started.stop());
-  return started;
-}
+const controlPlane = (): Promise<InProcessControlPlane> => startControlPlaneFor(closers);
 
-async function backend(): Promise<TimedBackend> {
-  const started = await startTimedBackend(SERVICE_MS);
-  closers.push(() => started.close());
-  return started;
-}
+const backend = (): Promise<TimedBackend> => startTimedBackendFor(SERVICE_MS, closers);
 
 const endpointsOf = (backends: readonly TimedBackend[]): Endpoint[] => backends.map((instance) => endpointOf(instance));
 

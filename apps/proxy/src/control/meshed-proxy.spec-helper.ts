@@ -9,10 +9,24 @@ import { type ProxyConfig, readProxyConfig } from '../proxy-config.js';
 import { type RunningProxy, startProxy } from '../proxy-runtime.js';
 import type { TransportEvent } from '../transport/transport-log.js';
 import { composeProxyContainer, type ProxyComposition } from './compose-proxy-container.js';
-import type { InProcessControlPlane } from './control-plane.spec-helper.js';
+import { InProcessControlPlane } from './control-plane.spec-helper.js';
 
 /** What a spec closes after each test, last opened first closed. */
 export type Closer = () => Promise<void> | void;
+
+/** An in-process control plane that `closers` stops after the test. */
+export async function startControlPlaneFor(closers: Closer[]): Promise<InProcessControlPlane> {
+  const started = await InProcessControlPlane.start();
+  closers.push(() => started.stop());
+  return started;
+}
+
+/** A backend taking `serviceMs` per request (startTimedBackend) that `closers` closes after the test. */
+export async function startTimedBackendFor(serviceMs: number, closers: Closer[]): Promise<TimedBackend> {
+  const started = await startTimedBackend(serviceMs);
+  closers.push(() => started.close());
+  return started;
+}
 
 export const BOOKS = authority('books.shop.svc.cluster.local:7000');
 export const AUTHORS = authority('authors.shop.svc.cluster.local:7000');
