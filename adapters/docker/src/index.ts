@@ -1,0 +1,2 @@
+// adapters/docker: placeholder barrel.
+export {};

@@ -1,0 +1,8 @@
+{
+  "targets": [
+    {
+      "target_name": "original_destination",
+      "sources": ["native/original-destination.c"]
+    }
+  ]
+}

@@ -1,0 +1,2 @@
+// adapters/original-destination: placeholder barrel.
+export {};

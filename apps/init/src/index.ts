@@ -1,0 +1,2 @@
+// apps/init: placeholder barrel.
+export {};
