@@ -11,6 +11,10 @@ describe('parseControlArgs', () => {
       orchestrator: 'memory',
       adminAddr: { ip: '127.0.0.1', port: 9990 },
       grpcAddr: { ip: '127.0.0.1', port: 8086 },
+      dockerSocket: '/var/run/docker.sock',
+      dockerInject: true,
+      sidecarImage: 'weft/proxy:latest',
+      sidecarControlAddr: 'weft-control:8086',
       help: false,
     });
     expect(resolveTrustDomain(parseControlArgs([]))).toBe('cluster.local');
@@ -47,8 +51,35 @@ describe('parseControlArgs', () => {
       identityDir: '/etc/weft/identity',
       tokenKeyFile: '/etc/weft/token.key',
       leafLifetimeMs: 90 * 60_000,
+      dockerSocket: '/var/run/docker.sock',
+      dockerInject: true,
+      sidecarImage: 'weft/proxy:latest',
+      sidecarControlAddr: 'weft-control:8086',
       help: false,
     });
+  });
+
+  it('reads the docker orchestrator flags, with an optional mesh file', () => {
+    const args = parseControlArgs([
+      '--orchestrator=docker',
+      '--docker-socket',
+      'unix:///run/user/1000/docker.sock',
+      '--docker-inject=false',
+      '--sidecar-image',
+      'registry.local:5000/weft/proxy:1.2',
+      '--sidecar-control-addr',
+      'control.weft:18086',
+    ]);
+    expect(args).toMatchObject({
+      orchestrator: 'docker',
+      dockerSocket: '/run/user/1000/docker.sock',
+      dockerInject: false,
+      sidecarImage: 'registry.local:5000/weft/proxy:1.2',
+      sidecarControlAddr: 'control.weft:18086',
+    });
+    expect(args).not.toHaveProperty('meshFile');
+    expect(parseControlArgs(['--orchestrator', 'docker', '--mesh-file', 'policies.yaml']).meshFile).toBe('policies.yaml');
+    expect(parseControlArgs(['--orchestrator', 'docker', '--sidecar-control-addr', '[fd00::2]:8086']).sidecarControlAddr).toBe('[fd00::2]:8086');
   });
 
   it('leaves the token key to its default inside the identity folder', () => {
@@ -71,7 +102,16 @@ describe('parseControlArgs', () => {
     [['--token-key', 'k'], /--token-key needs --identity-dir/],
     [['--leaf-lifetime', '1h'], /--leaf-lifetime needs --identity-dir/],
     [['--orchestrator', 'file'], /--orchestrator file needs --mesh-file <file>/],
-    [['--mesh-file', 'mesh.yaml'], /--mesh-file is read by --orchestrator file only, not by memory/],
+    [['--mesh-file', 'mesh.yaml'], /--mesh-file is read by --orchestrator file or docker only, not by memory/],
+    [['--docker-socket', '/var/run/docker.sock'], /--docker-socket is read by --orchestrator docker only, not by memory/],
+    [['--orchestrator', 'file', '--mesh-file', 'm.yaml', '--docker-inject', 'true'], /--docker-inject is read by --orchestrator docker only, not by file/],
+    [['--orchestrator', 'docker', '--docker-socket', 'docker.sock'], /--docker-socket "docker.sock" is not an absolute path/],
+    [['--orchestrator', 'docker', '--docker-inject', 'yes'], /--docker-inject "yes" is not true or false/],
+    [['--orchestrator', 'docker', '--sidecar-image', 'Weft/Proxy'], /--sidecar-image "Weft\/Proxy" is not an image reference/],
+    [['--orchestrator', 'docker', '--sidecar-image', 'weft proxy'], /--sidecar-image "weft proxy" is not an image reference/],
+    [['--orchestrator', 'docker', '--sidecar-control-addr', 'weft-control'], /--sidecar-control-addr "weft-control" is not host:port/],
+    [['--orchestrator', 'docker', '--sidecar-control-addr', 'weft-control:70000'], /--sidecar-control-addr "weft-control:70000" is not host:port/],
+    [['--orchestrator', 'docker', '--sidecar-control-addr', 'weft_control:8086'], /--sidecar-control-addr "weft_control:8086" is not host:port/],
     [['--orchestrator', 'file', '--mesh-file', ''], /--mesh-file needs a path/],
   ])('refuses %j with an error naming it', (argv, message) => {
     expect(() => parseControlArgs(argv)).toThrow(ControlArgsError);
@@ -115,8 +155,15 @@ describe('prepareOrchestrator', () => {
 
   it('says which orchestrators this build carries when asked for another', async () => {
     await expect(prepareOrchestrator(context(['--orchestrator', 'kubernetes']))).rejects.toThrow(OrchestratorUnavailableError);
-    await expect(prepareOrchestrator(context(['--orchestrator', 'docker']))).rejects.toThrow(
-      'the docker orchestrator is not part of this build of weft-control; available: memory, file',
+    await expect(prepareOrchestrator(context(['--orchestrator', 'kubernetes']))).rejects.toThrow(
+      'the kubernetes orchestrator is not part of this build of weft-control; available: memory, file, docker',
     );
+  });
+
+  it('refuses to start the docker orchestrator when no engine answers at the socket, naming it', async () => {
+    const socket = '/tmp/weft-test-no-engine-here.sock';
+    const start = prepareOrchestrator(context(['--orchestrator', 'docker', '--docker-socket', socket]));
+    await expect(start).rejects.toThrow(OrchestratorUnavailableError);
+    await expect(start).rejects.toThrow(`cannot reach the Docker engine at ${socket}`);
   });
 });

@@ -14,6 +14,9 @@ export type Orchestrator = (typeof ORCHESTRATORS)[number];
 
 export const DEFAULT_ADMIN_ADDRESS: SocketAddress = { ip: '127.0.0.1', port: 9990 };
 export const DEFAULT_GRPC_ADDRESS: SocketAddress = { ip: '127.0.0.1', port: 8086 };
+export const DEFAULT_DOCKER_SOCKET_PATH = '/var/run/docker.sock';
+export const DEFAULT_SIDECAR_IMAGE = 'weft/proxy:latest';
+export const DEFAULT_SIDECAR_CONTROL_ADDR = 'weft-control:8086';
 
 /** The shortest and longest --leaf-lifetime: renewal at 70 % needs room, and a leaf is short-lived by design. */
 export const MIN_LEAF_LIFETIME_MS = 60_000;
@@ -30,8 +33,19 @@ export interface ControlArgs {
    * file's with the file orchestrator, else DEFAULT_TRUST_DOMAIN (see resolveTrustDomain).
    */
   readonly trustDomain?: string;
-  /** The mesh.yaml the file orchestrator serves; required with --orchestrator file, refused with the others. */
+  /**
+   * The mesh.yaml the file orchestrator serves (required with --orchestrator file); with --orchestrator docker, an
+   * optional file of profiles and policies; refused with the others.
+   */
   readonly meshFile?: string;
+  /** The Docker engine's unix socket (--orchestrator docker). */
+  readonly dockerSocket: string;
+  /** Whether the docker orchestrator starts proxy sidecars beside containers labelled weft.io/inject=enabled. */
+  readonly dockerInject: boolean;
+  /** The image of the proxy sidecars the docker orchestrator starts. */
+  readonly sidecarImage: string;
+  /** host:port of the control plane as sidecars dial it, e.g. the control plane container's name on their network. */
+  readonly sidecarControlAddr: string;
   /**
    * A folder holding ca.crt, issuer.crt and issuer.key (as `weft identity init` writes them). When set, leaves are
    * real X.509 certificates and workload tokens are signed ones; without it the orchestrator's adapters are used.
@@ -48,7 +62,15 @@ export const CONTROL_USAGE = `Usage: weft-control [options]
 
 Options:
   --orchestrator <name>       where workloads come from: ${ORCHESTRATORS.join(' | ')} (default: memory)
-  --mesh-file <file>          the mesh.yaml to serve, watched for edits (required with --orchestrator file)
+  --mesh-file <file>          the mesh.yaml to serve, watched for edits (required with --orchestrator file;
+                              with --orchestrator docker, optional profiles and policies)
+  --docker-socket <path>      the Docker engine's unix socket (default: ${DEFAULT_DOCKER_SOCKET_PATH}; docker only)
+  --docker-inject <bool>      start proxy sidecars for containers labelled weft.io/inject=enabled: true | false
+                              (default: true; docker only)
+  --sidecar-image <image>     image of the proxy sidecars (default: ${DEFAULT_SIDECAR_IMAGE}; docker only)
+  --sidecar-control-addr <host:port>
+                              the control plane's address as sidecars dial it (default: ${DEFAULT_SIDECAR_CONTROL_ADDR};
+                              docker only)
   --admin-addr <ip:port>      admin server for /metrics, /live and /ready (default: 127.0.0.1:9990)
   --grpc-addr <ip:port>       gRPC server for the Destination, Policy and Identity services (default: 127.0.0.1:8086)
   --trust-domain <name>       trust domain of every workload identity (default: the mesh file's trustDomain with
@@ -71,8 +93,13 @@ export function parseControlArgs(argv: readonly string[]): ControlArgs {
     orchestrator: 'memory',
     adminAddr: DEFAULT_ADMIN_ADDRESS,
     grpcAddr: DEFAULT_GRPC_ADDRESS,
+    dockerSocket: DEFAULT_DOCKER_SOCKET_PATH,
+    dockerInject: true,
+    sidecarImage: DEFAULT_SIDECAR_IMAGE,
+    sidecarControlAddr: DEFAULT_SIDECAR_CONTROL_ADDR,
     help: false,
   };
+  const dockerFlags: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = splitFlag(argv[i] as string);
     const value = (): string => {
@@ -103,6 +130,22 @@ export function parseControlArgs(argv: readonly string[]): ControlArgs {
       case '--leaf-lifetime':
         args.leafLifetimeMs = leafLifetimeArg(value());
         break;
+      case '--docker-socket':
+        args.dockerSocket = socketPathArg(value());
+        dockerFlags.push(flag);
+        break;
+      case '--docker-inject':
+        args.dockerInject = booleanArg(flag, value());
+        dockerFlags.push(flag);
+        break;
+      case '--sidecar-image':
+        args.sidecarImage = imageArg(value());
+        dockerFlags.push(flag);
+        break;
+      case '--sidecar-control-addr':
+        args.sidecarControlAddr = hostPortArg(flag, value());
+        dockerFlags.push(flag);
+        break;
       case '-h':
       case '--help':
         args.help = true;
@@ -114,6 +157,9 @@ export function parseControlArgs(argv: readonly string[]): ControlArgs {
   requireIdentityDir(args, '--token-key', args.tokenKeyFile);
   requireIdentityDir(args, '--leaf-lifetime', args.leafLifetimeMs);
   if (!args.help) checkMeshFile(args);
+  if (!args.help && args.orchestrator !== 'docker' && dockerFlags.length > 0) {
+    throw new ControlArgsError(`${dockerFlags[0]} is read by --orchestrator docker only, not by ${args.orchestrator}; add --orchestrator docker`);
+  }
   return args;
 }
 
@@ -135,8 +181,8 @@ function checkMeshFile(args: ControlArgs): void {
   if (args.orchestrator === 'file' && args.meshFile === undefined) {
     throw new ControlArgsError('--orchestrator file needs --mesh-file <file>, the mesh.yaml to serve');
   }
-  if (args.orchestrator !== 'file' && args.meshFile !== undefined) {
-    throw new ControlArgsError(`--mesh-file is read by --orchestrator file only, not by ${args.orchestrator}; add --orchestrator file`);
+  if (args.orchestrator !== 'file' && args.orchestrator !== 'docker' && args.meshFile !== undefined) {
+    throw new ControlArgsError(`--mesh-file is read by --orchestrator file or docker only, not by ${args.orchestrator}; add --orchestrator file`);
   }
 }
 
@@ -163,6 +209,39 @@ function trustDomainArg(raw: string): string {
 
 function pathArg(flag: string, raw: string): string {
   if (raw.trim() === '') throw new ControlArgsError(`${flag} needs a path, not an empty value`);
+  return raw;
+}
+
+function socketPathArg(given: string): string {
+  const raw = given.replace(/^unix:\/\//, '');
+  if (!raw.startsWith('/')) {
+    throw new ControlArgsError(`--docker-socket ${JSON.stringify(raw)} is not an absolute path; write the engine's unix socket, e.g. ${DEFAULT_DOCKER_SOCKET_PATH}`);
+  }
+  return raw;
+}
+
+function booleanArg(flag: string, raw: string): boolean {
+  if (raw === 'true' || raw === 'false') return raw === 'true';
+  throw new ControlArgsError(`${flag} ${JSON.stringify(raw)} is not true or false`);
+}
+
+// An image reference such as "weft/proxy:latest" or "registry:5000/weft/proxy@sha256:...": the engine checks the rest.
+function imageArg(raw: string): string {
+  const repository = raw.split(/[:@]/)[0] ?? '';
+  if (!/^[A-Za-z0-9][A-Za-z0-9._/:@-]*$/.test(raw) || repository !== repository.toLowerCase()) {
+    throw new ControlArgsError(`--sidecar-image ${JSON.stringify(raw)} is not an image reference; write e.g. "${DEFAULT_SIDECAR_IMAGE}"`);
+  }
+  return raw;
+}
+
+// host:port, the host a DNS name or an IP ("[::1]:8086" for IPv6).
+function hostPortArg(flag: string, raw: string): string {
+  const match = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):([0-9]+)$/.exec(raw);
+  const port = Number(match?.[2]);
+  const host = match?.[1] ?? '';
+  if (match === null || !/^[1-9][0-9]*$/.test(match[2] as string) || port > 65_535 || (!host.startsWith('[') && dnsNameProblem(host.toLowerCase()) !== undefined)) {
+    throw new ControlArgsError(`${flag} ${JSON.stringify(raw)} is not host:port; write e.g. "${DEFAULT_SIDECAR_CONTROL_ADDR}" or "172.18.0.2:8086"`);
+  }
   return raw;
 }
 

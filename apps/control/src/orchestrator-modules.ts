@@ -5,6 +5,7 @@ import type { ContainerModule } from 'inversify';
 import { type ControlArgs, ControlArgsError, type Orchestrator } from './control-args.js';
 import type { ControlLog } from './control-log.js';
 import type { ControlMetrics } from './control-metrics.js';
+import { prepareDockerOrchestrator } from './docker-orchestrator.js';
 import { meshFileModules, type MeshFileWatchTimings, readMeshFileAtStart } from './mesh-file-orchestrator.js';
 
 export class OrchestratorUnavailableError extends Error {
@@ -39,7 +40,7 @@ export interface PreparedOrchestrator {
 type PrepareOrchestrator = (context: OrchestratorContext) => Promise<PreparedOrchestrator>;
 
 /**
- * The orchestrators this build carries. docker and kubernetes slot in here: an entry that returns their adapter
+ * The orchestrators this build carries. kubernetes slots in here: an entry that returns their adapter
  * modules (and, if they must, what they read before the container is built).
  */
 const orchestrators: Partial<Record<Orchestrator, PrepareOrchestrator>> = {
@@ -54,11 +55,14 @@ const orchestrators: Partial<Record<Orchestrator, PrepareOrchestrator>> = {
       modules: (omit) => meshFileModules({ path, omit, metrics, log, ...(meshFileWatch !== undefined && { watch: meshFileWatch }) }),
     };
   },
+  docker: (context) => prepareDockerOrchestrator(context),
 };
 
 /**
- * Prepares the chosen orchestrator: the file orchestrator reads and checks its mesh file here.
- * @throws OrchestratorUnavailableError for an orchestrator this build does not carry; MeshFileStartError for a bad mesh file.
+ * Prepares the chosen orchestrator: the file orchestrator reads and checks its mesh file here, the docker one lists
+ * the engine's containers.
+ * @throws OrchestratorUnavailableError for an orchestrator this build does not carry or a Docker engine that does not
+ * answer; MeshFileStartError for a bad mesh file.
  */
 export async function prepareOrchestrator(context: OrchestratorContext): Promise<PreparedOrchestrator> {
   const prepare = orchestrators[context.args.orchestrator];
