@@ -1,2 +1,2 @@
-// adapters/original-destination: placeholder barrel.
-export {};
+// @weft/adapter-original-destination: the original destination of connections iptables redirected (SO_ORIGINAL_DST).
+export * from './original-destination.js';

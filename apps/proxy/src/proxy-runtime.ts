@@ -8,6 +8,7 @@ import {
   makeEndpoint,
   ProxyMetrics,
   RandomSource,
+  type SocketAddress,
 } from '@weft/core';
 import type { InMemoryDiscoverEndpoints } from '@weft/adapter-memory';
 import type { Container } from 'inversify';
@@ -30,9 +31,12 @@ import { type ProxyTapServer, startTapServer, TapHub } from './tap/index.js';
 import type { EndpointBalancer } from './outbound/endpoint-balancer.js';
 import type { ProxyConfig, StaticService } from './proxy-config.js';
 import { EndpointBalancerFactory } from './proxy.module.js';
-import { listenInbound } from './tcp/listen-inbound.js';
+import { listenInbound, redirectedAppAddr } from './tcp/listen-inbound.js';
 import { listenOutbound } from './tcp/listen-outbound.js';
 import { listenUpstream, type RunningListener } from './tcp/listen-upstream.js';
+import { redirectedDestinationReader } from './transparent/redirected-destination.js';
+import { redirectedOutboundHandlers } from './transparent/redirected-outbound-handlers.js';
+import { RedirectedTargets } from './transparent/redirected-targets.js';
 import type { DetectedConnection } from './transport/connection-detector.js';
 import type { TransportLog } from './transport/transport-log.js';
 
@@ -41,7 +45,10 @@ export interface RunningProxy {
   readonly tap: ProxyTapServer;
   readonly tapHub: TapHub;
   readonly inbound: RunningListener;
-  /** The transparent outbound listener; HTTP is routed by its Host. */
+  /**
+   * The transparent outbound listener: connections iptables redirected to it go to their original destination; HTTP
+   * made to it directly is routed by its Host.
+   */
   readonly outbound: RunningListener;
   /** The loopback listener of each local-mode upstream, by name. */
   readonly upstreams: ReadonlyMap<string, RunningListener>;
@@ -109,6 +116,16 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     failFastMs: Math.min(config.failFastTimeoutMs, 1_000),
   });
   const tap = await startTapServer({ address: config.tapAddr, hub: tapHub });
+  // Transparent mode: what iptables redirected to the inbound and outbound listeners is told apart by SO_ORIGINAL_DST.
+  const readRedirected = redirectedDestinationReader(log);
+  const redirectedTargets = new RedirectedTargets({
+    discovery,
+    clock,
+    random: deps.random,
+    settings: config,
+    ...(mtls ? { meshTls: mtls.client } : {}),
+    log,
+  });
 
   const readiness = new Readiness([READINESS_CONDITIONS.listeners]);
   identity?.start(readiness);
@@ -148,11 +165,12 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     settings: config,
     metrics,
     handlers: {
-      http1: (detected: DetectedConnection) => inboundHttp.handleHttp1Connection(detected.socket, Buffer.alloc(0)),
-      h2: (detected: DetectedConnection) => inboundH2.handleH2Connection(detected.socket),
+      http1: (detected: DetectedConnection) => inboundHttp.handleHttp1Connection(detected.socket, Buffer.alloc(0), inboundAppOf(detected)),
+      h2: (detected: DetectedConnection) => inboundH2.handleH2Connection(detected.socket, inboundAppOf(detected)),
     },
     authorizeOpaque: (connection) => inboundPolicy.authorizer.authorizeConnection(connection.socket),
     ...(mtls ? { meshTls: mtls.terminator } : {}),
+    originalDestination: readRedirected,
     log,
   });
 
@@ -163,6 +181,10 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     handlers: {
       http1: (detected: DetectedConnection) => outboundHttp.handleHttp1Connection(detected.socket, Buffer.alloc(0)),
       h2: (detected: DetectedConnection) => outboundH2.handleH2Connection(detected.socket),
+    },
+    redirected: {
+      destinationOf: readRedirected,
+      handlers: redirectedOutboundHandlers({ targets: redirectedTargets, http1: outboundHttp, h2: outboundH2, log }),
     },
     log,
   });
@@ -214,6 +236,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
       identity?.stop();
       inboundPolicy.close();
       mtls?.close();
+      redirectedTargets.close();
       await Promise.all([outboundHttp.close(), inboundHttp.close()]);
       outboundH2.forceClose();
       inboundH2.forceClose();
@@ -223,6 +246,12 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
       return summary;
     },
   };
+}
+
+/** A redirected plaintext connection's HTTP goes to the app port it was for; others to the configured app. */
+function inboundAppOf(detected: DetectedConnection): { readonly localApp: SocketAddress } | undefined {
+  const localApp = redirectedAppAddr(detected.connection);
+  return localApp === undefined ? undefined : { localApp };
 }
 
 /** Serves /metrics from the Prometheus adapter when it backs the ProxyMetrics port. */

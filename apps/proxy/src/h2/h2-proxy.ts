@@ -170,9 +170,10 @@ export class H2Proxy {
       const target = connection?.target;
       const authority = target === undefined ? undefined : formatAuthority(target);
       const verdict = this.authorize(session, rawHeaders);
-      if (verdict === undefined) return { kind: 'direct', address: this.role.localApp, authority };
+      const address = connection?.localApp ?? this.role.localApp;
+      if (verdict === undefined) return { kind: 'direct', address, authority };
       if (!verdict.allowed) return { status: 403, reason: `unauthorized: ${verdict.reason}` };
-      return { kind: 'direct', address: this.role.localApp, authority, inbound: verdict.forwarding };
+      return { kind: 'direct', address, authority, inbound: verdict.forwarding };
     }
     const authority = rawHeaderValue(rawHeaders, ':authority') ?? rawHeaderValue(rawHeaders, 'host');
     return resolveOutboundDestination(this.targets as OutboundTargets, connection, authority);

@@ -28,6 +28,8 @@ export interface Http1ConnectionInfo {
   readonly target?: Authority;
   /** Transparent mode: where the client was connecting (SO_ORIGINAL_DST), used when discovery does not know the Host. */
   readonly originalDst?: SocketAddress;
+  /** Inbound, transparent mode: the app port a redirected connection was for (127.0.0.1:<port>), instead of the role's. */
+  readonly localApp?: SocketAddress;
 }
 
 export type Http1ProxyRole =
@@ -190,9 +192,10 @@ export class Http1Proxy {
       const target = connection?.target;
       const authority = target === undefined ? undefined : formatAuthority(target);
       const verdict = this.role.authorizer?.authorizeRequest(req.socket, { method: req.method ?? 'GET', path: req.url ?? '/', headers: () => req.headers });
-      if (verdict === undefined) return { kind: 'direct', address: this.role.localApp, authority };
+      const address = connection?.localApp ?? this.role.localApp;
+      if (verdict === undefined) return { kind: 'direct', address, authority };
       if (!verdict.allowed) return { status: 403, reason: `unauthorized: ${verdict.reason}` };
-      return { kind: 'direct', address: this.role.localApp, authority, inbound: verdict.forwarding };
+      return { kind: 'direct', address, authority, inbound: verdict.forwarding };
     }
     return resolveOutboundDestination(this.targets as OutboundTargets, connection, isConnect ? undefined : req.headers.host);
   }

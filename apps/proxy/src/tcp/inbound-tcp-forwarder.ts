@@ -30,10 +30,10 @@ export class InboundTcpForwarder {
   }
 
   /**
-   * Connects to the app (one attempt) and relays until both sides are done; if the app cannot be reached, or the
-   * connection is not authorized, the client is reset.
+   * Connects to the app (`appAddr`, by default the configured one; one attempt) and relays until both sides are
+   * done; if the app cannot be reached, or the connection is not authorized, the client is reset.
    */
-  async forward(connection: AcceptedConnection): Promise<InboundTcpForwardOutcome> {
+  async forward(connection: AcceptedConnection, appAddr: SocketAddress = this.options.appAddr): Promise<InboundTcpForwardOutcome> {
     const client = connection.socket;
     if (this.options.authorize?.(connection) === false) {
       // Not a byte reaches the app; the client sees a reset, as from a closed port.
@@ -45,7 +45,7 @@ export class InboundTcpForwarder {
     const onClientClose = () => abort.abort();
     client.once('close', onClientClose);
     try {
-      const app = await connectTcp(this.options.appAddr, { timeoutMs: this.options.connectTimeoutMs, signal: abort.signal });
+      const app = await connectTcp(appAddr, { timeoutMs: this.options.connectTimeoutMs, signal: abort.signal });
       client.off('close', onClientClose);
       const result = await spliceTcp(client, app, {
         ...(this.options.idleTimeoutMs ? { idleTimeoutMs: this.options.idleTimeoutMs } : {}),
@@ -58,7 +58,7 @@ export class InboundTcpForwarder {
       this.log({
         event: 'app_connect_failed',
         message: error.message,
-        app: formatSocketAddress(this.options.appAddr),
+        app: formatSocketAddress(appAddr),
         errno: error.code,
       });
       connection.markFailed(error.code);

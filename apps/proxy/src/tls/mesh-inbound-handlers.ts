@@ -19,13 +19,14 @@ const HANDLER_OF: Readonly<Record<MeshSessionProtocol, TransportProtocol>> = { h
  *   verified session goes to the handler its transport header names, on the decrypted socket, which setMeshPeer
  *   names `tls="true"` with the client's identity; a refused one never reaches any handler;
  * - any other TLS (another SNI, no SNI) is named `opaque` and passed through to the `tls` handler unchanged.
- * The connection's `tls` labels are decided accordingly (when its listener defers them).
+ * The connection's `tls` labels are decided accordingly (when its listener defers them). The port a plaintext or
+ * passed-through connection is named for (its policy's port) is the one detection was done for (`targetPort`).
  */
-export function meshInboundHandlers(handlers: ProtocolHandlers, appPort: number, terminator: MeshTlsTerminator | undefined): ProtocolHandlers {
+export function meshInboundHandlers(handlers: ProtocolHandlers, terminator: MeshTlsTerminator | undefined): ProtocolHandlers {
   const plaintext = (protocol: 'http1' | 'h2' | 'opaque') => (detected: DetectedConnection) => {
     // An opaque port skips detection, so whether the client spoke TLS is not known.
     const tls: TlsStatus = detected.reason === 'opaque-port' ? { tls: 'no_identity', reason: 'port_skipped' } : plaintextTlsStatus(detected.socket);
-    name(detected, tls, appPort);
+    name(detected, tls);
     handlers[protocol](detected);
   };
   return {
@@ -35,7 +36,7 @@ export function meshInboundHandlers(handlers: ProtocolHandlers, appPort: number,
     tls: (detected) => {
       const route = terminator?.routeHello(detected.detection) ?? 'pass-through';
       if (route === 'pass-through' || terminator === undefined) {
-        name(detected, PASSED_THROUGH, appPort);
+        name(detected, PASSED_THROUGH);
         handlers.tls(detected);
       } else if (route === 'not-ready') {
         detected.connection.markFailed('ENOCERT');
@@ -66,9 +67,10 @@ function dispatchSession(handlers: ProtocolHandlers, detected: DetectedConnectio
   handlers[protocol]({ ...detected, connection, socket: session.socket, protocol, reason: 'detected', firstBytes: new Uint8Array(0), targetPort: session.header.port });
 }
 
-function name(detected: DetectedConnection, tls: TlsStatus, appPort: number): void {
+/** The connection's port is the one detection was done for: the app's, or the original port of a redirected one. */
+function name(detected: DetectedConnection, tls: TlsStatus): void {
   detected.connection.decideTls?.(tls);
-  setMeshPeer(detected.socket, { tls, remoteIp: remoteIpOf(detected), targetPort: appPort });
+  setMeshPeer(detected.socket, { tls, remoteIp: remoteIpOf(detected), targetPort: detected.targetPort });
 }
 
 function remoteIpOf(detected: DetectedConnection): string {

@@ -19,6 +19,11 @@ export interface AcceptedConnection {
   readonly socket: Socket;
   /** The labels of the connection's metrics; their `tls` may be decided after accept (see `decideTls`). */
   readonly labels: TrafficLabels;
+  /**
+   * Transparent mode: where the client was connecting before iptables redirected the connection here (SO_ORIGINAL_DST).
+   * Undefined for a connection made to the listener itself, and on listeners that do not read it.
+   */
+  readonly originalDst?: SocketAddress;
   /** Records the connection as failed (`classification="failure"`), e.g. when its upstream could not be reached. */
   markFailed(errno?: string): void;
   /**
@@ -35,10 +40,16 @@ export interface TcpListenerOptions {
   readonly metrics: ProxyMetrics;
   /** The canonical authority the connections are for (an upstream of local mode); never a client-given name. */
   readonly authority?: string;
-  /** The `target_addr` label; by default the local address the client connected to. */
-  readonly targetAddr?: (socket: Socket) => string;
+  /**
+   * Reads each accepted connection's original destination (transparent mode), once, before its labels are made: what it
+   * returns is the connection's `originalDst` and, unless `targetAddr` says otherwise, its `target_addr` label. Left
+   * out, nothing is read (the upstream listeners).
+   */
+  readonly originalDestination?: (socket: Socket) => SocketAddress | undefined;
+  /** The `target_addr` label; by default the original destination, else the local address the client connected to. */
+  readonly targetAddr?: (socket: Socket, originalDst: SocketAddress | undefined) => string;
   /** The `tls` labels; by default `acceptedTlsStatus` of the client's address. */
-  readonly tls?: (socket: Socket) => TlsStatus;
+  readonly tls?: (socket: Socket, originalDst: SocketAddress | undefined) => TlsStatus;
   /**
    * The `tls` labels are known only after accept (the inbound listener terminating mesh mTLS): a connection is
    * counted open when its handler calls `decideTls`, or, if it closes first, at close with the `tls` labels above.
@@ -69,6 +80,10 @@ export function socketAddressOf(socket: Socket, end: 'local' | 'remote'): string
   const ip = (end === 'local' ? socket.localAddress : socket.remoteAddress) ?? '0.0.0.0';
   const port = (end === 'local' ? socket.localPort : socket.remotePort) ?? 0;
   return formatSocketAddress({ ip: ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip, port });
+}
+
+function defaultTargetAddr(socket: Socket, originalDst: SocketAddress | undefined): string {
+  return originalDst === undefined ? socketAddressOf(socket, 'local') : formatSocketAddress(originalDst);
 }
 
 export class TcpListener {
@@ -133,11 +148,12 @@ export class TcpListener {
   }
 
   private accept(socket: Socket, options: TcpListenerOptions): void {
+    const originalDst = options.originalDestination?.(socket);
     let labels: TrafficLabels = {
       direction: options.direction,
       ...(options.authority === undefined ? {} : { authority: options.authority }),
-      targetAddr: (options.targetAddr ?? ((s: Socket) => socketAddressOf(s, 'local')))(socket),
-      tls: (options.tls ?? acceptedTlsStatus)(socket),
+      targetAddr: options.targetAddr ? options.targetAddr(socket, originalDst) : defaultTargetAddr(socket, originalDst),
+      tls: (options.tls ?? acceptedTlsStatus)(socket, originalDst),
     };
     let failure: { errno?: string } | undefined;
     // Always listening for errors, so a client's reset never crashes the process; the first error is the one counted.
@@ -161,6 +177,7 @@ export class TcpListener {
     });
     options.onConnection({
       socket,
+      ...(originalDst === undefined ? {} : { originalDst }),
       get labels() {
         return labels;
       },
