@@ -65,6 +65,12 @@ export interface ProxyConfig {
   readonly shutdownGracePeriodMs: Milliseconds;
   /** Whether POST /shutdown on the admin port (from loopback only) may stop the proxy. */
   readonly shutdownEndpointEnabled: boolean;
+  /**
+   * A sidecar behind weft-init (WEFT_PROXY_TRANSPARENT): every inbound connection goes to the app on the IP of
+   * `inboundAppAddr` at the port its client asked for, the transport header's port for mesh sessions, the original
+   * destination's port for redirected plaintext, so one proxy serves all of the app's ports.
+   */
+  readonly transparent: boolean;
   /** Headers the tap never shows: the defaults (credentials, cookies, *token*, *secret*) plus these. */
   readonly tapDenyList: TapHeaderDenyList;
   /** Who the proxy is and how it gets its certificate; absent, the proxy has no identity and no mTLS. */
@@ -98,6 +104,8 @@ export const PROXY_ENV_DEFAULTS = {
   WEFT_PROXY_ENDPOINTS: '',
   WEFT_PROXY_SHUTDOWN_GRACE_PERIOD: '120s',
   WEFT_PROXY_SHUTDOWN_ENDPOINT_ENABLED: 'false',
+  /** `true` for a sidecar behind weft-init: inbound connections go to the app port the client asked for. */
+  WEFT_PROXY_TRANSPARENT: 'false',
   WEFT_PROXY_TAP_DENY_HEADERS: '',
   /** WEFT_PROXY_IDENTITY_*: see identity/identity-settings.ts. */
   ...IDENTITY_ENV_DEFAULTS,
@@ -171,6 +179,7 @@ export function readProxyConfig(env: Env, hostName: string = hostname()): ProxyC
     staticEndpoints: read('WEFT_PROXY_ENDPOINTS', readStaticEndpoints, []),
     shutdownGracePeriodMs: duration('WEFT_PROXY_SHUTDOWN_GRACE_PERIOD'),
     shutdownEndpointEnabled: read('WEFT_PROXY_SHUTDOWN_ENDPOINT_ENABLED', readBoolean, false),
+    transparent: read('WEFT_PROXY_TRANSPARENT', readBoolean, false),
     tapDenyList: read('WEFT_PROXY_TAP_DENY_HEADERS', readTapDenyList, DEFAULT_TAP_DENY_LIST),
   };
   const identity = readIdentitySettings(env, problems);
@@ -201,6 +210,7 @@ export function describeProxyConfig(config: ProxyConfig): Record<string, string>
     failFastTimeout: formatDuration(config.failFastTimeoutMs),
     shutdownGracePeriod: formatDuration(config.shutdownGracePeriodMs),
     shutdownEndpoint: config.shutdownEndpointEnabled ? 'enabled' : 'disabled',
+    transparent: config.transparent ? 'on' : 'off',
     tapDenyHeaders: config.tapDenyList.toString(),
     ...(config.identity && describeIdentitySettings(config.identity)),
     ...(config.inboundPolicy && describeInboundPolicySettings(config.inboundPolicy)),

@@ -171,6 +171,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     authorizeOpaque: (connection) => inboundPolicy.authorizer.authorizeConnection(connection.socket),
     ...(mtls ? { meshTls: mtls.terminator } : {}),
     originalDestination: readRedirected,
+    sessionsToHeaderPort: config.transparent,
     log,
   });
 

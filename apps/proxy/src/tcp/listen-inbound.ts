@@ -31,6 +31,8 @@ export interface ListenInboundOptions {
    * 127.0.0.1:<original port>, under that port's policy; see `redirectedAppAddr`. Without it nothing is read.
    */
   readonly originalDestination?: (socket: Socket) => SocketAddress | undefined;
+  /** A transparent sidecar (WEFT_PROXY_TRANSPARENT): mesh sessions go to the app port their transport header names. */
+  readonly sessionsToHeaderPort?: boolean;
   readonly log?: TransportLog;
 }
 
@@ -65,7 +67,9 @@ export async function listenInbound(options: ListenInboundOptions): Promise<Runn
   const opaque = (detected: DetectedConnection) =>
     forwardOpaque(detected, (connection) => forwarder.forward(connection, redirectedAppAddr(connection)), options.log);
   const detector = new ConnectionDetector({
-    handlers: meshInboundHandlers({ http1: opaque, h2: opaque, tls: opaque, opaque, ...options.handlers }, options.meshTls),
+    handlers: meshInboundHandlers({ http1: opaque, h2: opaque, tls: opaque, opaque, ...options.handlers }, options.meshTls, {
+      sessionsToHeaderPort: options.sessionsToHeaderPort === true,
+    }),
     opaquePorts: options.meshTls ? NO_PORTS : options.settings.opaquePorts,
     timeoutMs: options.settings.detectTimeoutMs,
     ...(options.log ? { log: options.log } : {}),

@@ -8,6 +8,9 @@ import type { MeshSession, MeshTlsTerminator } from './mesh-tls-terminator.js';
 
 const PASSED_THROUGH: TlsStatus = { tls: 'opaque' };
 
+/** The app's address inside a sidecar's network namespace, for sessions sent to their header's port. */
+const SESSION_APP_IP = '127.0.0.1';
+
 const HANDLER_OF: Readonly<Record<MeshSessionProtocol, TransportProtocol>> = { http1: 'http1', http2: 'h2', opaque: 'opaque' };
 
 /**
@@ -21,8 +24,14 @@ const HANDLER_OF: Readonly<Record<MeshSessionProtocol, TransportProtocol>> = { h
  * - any other TLS (another SNI, no SNI) is named `opaque` and passed through to the `tls` handler unchanged.
  * The connection's `tls` labels are decided accordingly (when its listener defers them). The port a plaintext or
  * passed-through connection is named for (its policy's port) is the one detection was done for (`targetPort`).
+ * With `sessionsToHeaderPort` (a transparent sidecar), a mesh session's connection carries the transport header's port
+ * as its `originalDst`, so it goes to the app at the port its client asked for, as a redirected plaintext one does.
  */
-export function meshInboundHandlers(handlers: ProtocolHandlers, terminator: MeshTlsTerminator | undefined): ProtocolHandlers {
+export function meshInboundHandlers(
+  handlers: ProtocolHandlers,
+  terminator: MeshTlsTerminator | undefined,
+  options: { readonly sessionsToHeaderPort?: boolean } = {},
+): ProtocolHandlers {
   const plaintext = (protocol: 'http1' | 'h2' | 'opaque') => (detected: DetectedConnection) => {
     // An opaque port skips detection, so whether the client spoke TLS is not known.
     const tls: TlsStatus = detected.reason === 'opaque-port' ? { tls: 'no_identity', reason: 'port_skipped' } : plaintextTlsStatus(detected.socket);
@@ -43,7 +52,7 @@ export function meshInboundHandlers(handlers: ProtocolHandlers, terminator: Mesh
         terminator.refuseNotReady(detected.socket);
       } else {
         terminator.terminate(detected.socket, {
-          onSession: (session) => dispatchSession(handlers, detected, session),
+          onSession: (session) => dispatchSession(handlers, detected, session, options.sessionsToHeaderPort === true),
           onRefused: () => detected.connection.markFailed('EMTLS'),
         });
       }
@@ -52,7 +61,7 @@ export function meshInboundHandlers(handlers: ProtocolHandlers, terminator: Mesh
 }
 
 /** Hands a verified mesh session to the handler of its protocol, as a connection of its own (on the decrypted socket). */
-function dispatchSession(handlers: ProtocolHandlers, detected: DetectedConnection, session: MeshSession): void {
+function dispatchSession(handlers: ProtocolHandlers, detected: DetectedConnection, session: MeshSession, toHeaderPort: boolean): void {
   const outer = detected.connection;
   outer.decideTls?.({ tls: 'true', peerIdentity: session.peerIdentity });
   const connection: AcceptedConnection = {
@@ -61,6 +70,7 @@ function dispatchSession(handlers: ProtocolHandlers, detected: DetectedConnectio
       return outer.labels;
     },
     markFailed: (errno) => outer.markFailed(errno),
+    ...(toHeaderPort && { originalDst: { ip: SESSION_APP_IP, port: session.header.port } }),
   };
   const protocol = HANDLER_OF[session.protocol];
   // `detection` stays what was read off the wire: the mesh ClientHello.

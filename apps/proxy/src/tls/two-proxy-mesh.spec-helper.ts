@@ -89,6 +89,8 @@ export interface MeshProxySettings {
   readonly appAddr?: SocketAddress;
   /** Gives it a `books` upstream listener (local mode), as a client proxy has. */
   readonly upstream?: boolean;
+  /** A transparent sidecar (WEFT_PROXY_TRANSPARENT): mesh sessions go to the app port their header names. */
+  readonly transparent?: boolean;
 }
 
 export interface TwoProxyMeshOptions {
@@ -142,6 +144,7 @@ export class TwoProxyMesh {
       tapAddr: anyPort,
       adminAddr: anyPort,
       ...(settings.appAddr ? { inboundAppAddr: settings.appAddr } : {}),
+      ...(settings.transparent === true && { transparent: true }),
       upstreams: settings.upstream ? [{ name: 'books', authority: BOOKS, listenAddr: anyPort }] : [],
     };
     const container = createProxyContainer([systemModule(), memoryModule({ omit: [ProxyMetrics] }), prometheusModule({ version: 'test' })]);
