@@ -43,6 +43,15 @@ export interface BuiltPolicies {
   readonly resourcePaths: ReadonlyMap<string, FieldPath>;
 }
 
+/** How the policies are checked against the rest of the file. */
+export interface PolicyBuildOptions {
+  /**
+   * The services live elsewhere (e.g. Docker containers): a Server may select a `service` or a named `port` the file
+   * does not declare. Every other check stays.
+   */
+  readonly externalServices?: boolean;
+}
+
 type Named = { readonly name: string; readonly namespace?: string };
 
 /** "<namespace>/<name>" of the declared resources that policies can refer to. */
@@ -59,8 +68,9 @@ export function buildPolicies(
   file: MeshFile,
   namespaces: ReadonlyMap<string, MeshNamespace>,
   services: readonly MeshService[],
+  options: PolicyBuildOptions = {},
 ): BuiltPolicies {
-  const builder = new PolicyBuilder(context, file.policies ?? {}, namespaces, services);
+  const builder = new PolicyBuilder(context, file.policies ?? {}, namespaces, services, options.externalServices ?? false);
   return builder.build();
 }
 
@@ -72,6 +82,7 @@ class PolicyBuilder {
     private readonly policies: MeshFilePolicies,
     private readonly namespaces: ReadonlyMap<string, MeshNamespace>,
     private readonly services: readonly MeshService[],
+    private readonly externalServices: boolean,
   ) {}
 
   build(): BuiltPolicies {
@@ -153,7 +164,8 @@ class PolicyBuilder {
   private server(path: FieldPath, entry: MeshFileServer): PolicyServer | undefined {
     const namespace = entry.namespace ?? 'default';
     const inNamespace = this.services.filter((service) => service.namespace === namespace);
-    if (typeof entry.port === 'string') {
+    // External services are not listed here, nor are their port names: the workloads' own labels tell at runtime.
+    if (typeof entry.port === 'string' && !this.externalServices) {
       const names = inNamespace.flatMap((service) => service.ports.flatMap((port) => (port.name === undefined ? [] : [port.name])));
       if (!names.includes(entry.port)) {
         const near = closest(entry.port, names);
@@ -163,7 +175,7 @@ class PolicyBuilder {
         return undefined;
       }
     }
-    if (entry.service !== undefined && !inNamespace.some((service) => service.name === entry.service)) {
+    if (entry.service !== undefined && !this.externalServices && !inNamespace.some((service) => service.name === entry.service)) {
       this.missing([...path, 'service'], 'service', entry.service, namespace, inNamespace.map((service) => service.name));
       return undefined;
     }

@@ -175,4 +175,23 @@ describe('FileMeshSource', () => {
     expect(source.current().instances).toHaveLength(1);
     expect(await readFile(fixture.path, 'utf8')).toBe(WITH_SECOND_INSTANCE);
   });
+
+  it('with externalServices, applies Servers over services the file does not declare, and still refuses other errors', async () => {
+    const policies = 'apiVersion: weft.io/v1\nnamespaces: [shop]\npolicies:\n  servers:\n    - { name: web-http, namespace: shop, service: web, port: http }\n';
+    fixture = await MeshFileFixture.create(policies, { externalServices: true });
+    expect(fixture.source.status().state).toBe('loaded');
+    expect(fixture.source.current().policy.servers.map((server) => server.name)).toEqual(['web-http']);
+    await fixture.write(policies.replace('namespace: shop, service', 'namespace: shpo, service'));
+    await until(() => fixture.source.status().state === 'invalid', 3_000, () => fixture.source.status().state);
+    expect(fixture.source.status().errors.map(String)).toEqual([
+      `${fixture.path}:5:36 policies.servers[0].namespace: namespace "shpo" is not declared (did you mean "shop"?); add it to namespaces at the top of the file`,
+    ]);
+    expect(fixture.source.current().policy.servers.map((server) => server.name)).toEqual(['web-http']);
+    const plain = await MeshFileFixture.create(policies);
+    try {
+      expect(plain.source.status().state).toBe('invalid');
+    } finally {
+      await plain.close();
+    }
+  });
 });

@@ -5,7 +5,7 @@ import { basename, dirname } from 'node:path';
 import type { Subscription } from '@weft/core';
 import { emptyMeshConfig, type MeshConfig } from './mesh-config.js';
 import { MeshFileError } from './mesh-file-error.js';
-import { parseMeshFile } from './parse-mesh-file.js';
+import { type MeshFileParseOptions, parseMeshFile } from './parse-mesh-file.js';
 
 /** Where the source reports what it does; `error` gets one message per bad version of the file. */
 export interface MeshSourceLog {
@@ -36,6 +36,11 @@ export interface FileMeshSourceOptions {
    * network and container mounts): polling alone then finds changes, within pollIntervalMs.
    */
   readonly watch?: boolean;
+  /**
+   * The file holds profiles and policies over services that live elsewhere (Docker containers): its Servers may
+   * select services and named ports it does not declare (see MeshFileParseOptions). Default false.
+   */
+  readonly externalServices?: boolean;
   readonly log?: MeshSourceLog;
 }
 
@@ -76,6 +81,7 @@ export class FileMeshSource {
   private readonly pollIntervalMs: number;
   private readonly settleMs: number;
   private readonly useEvents: boolean;
+  private readonly parseOptions: MeshFileParseOptions;
   private readonly log: MeshSourceLog;
   private readonly listeners = new Set<MeshConfigListener>();
   private config: MeshConfig;
@@ -102,6 +108,7 @@ export class FileMeshSource {
     this.pollIntervalMs = options.pollIntervalMs ?? 1_000;
     this.settleMs = options.settleMs ?? 300;
     this.useEvents = options.watch ?? true;
+    this.parseOptions = { externalServices: options.externalServices ?? false };
     this.log = options.log ?? consoleMeshSourceLog;
     this.config = emptyMeshConfig(options.path);
   }
@@ -202,7 +209,7 @@ export class FileMeshSource {
       return;
     }
     if (text === this.reported) return;
-    const parsed = parseMeshFile(text, this.path);
+    const parsed = parseMeshFile(text, this.path, this.parseOptions);
     if (parsed.ok) {
       this.apply(parsed.value, text, starting);
       return;

@@ -200,11 +200,30 @@ export function meshInboundPolicyOf(
   port: number,
 ): Result<InboundServerPolicy, PolicyConfigError> {
   const instance = config.workloads.get(`${workload.namespace}/${workload.name}`);
+  const selection = { namespace: workload.namespace, labels: instance?.workloadLabels ?? {}, portNames: instance ? instancePortNames(instance) : {} };
+  return meshWorkloadInboundPolicy(config, selection, port);
+}
+
+/** What Servers select a workload by, for a workload the file does not list (e.g. a Docker container). */
+export interface MeshWorkloadSelection {
+  readonly namespace: string;
+  /** Its labels, with `weft.io/service` and `weft.io/instance` as the file's instances have them. */
+  readonly labels: Readonly<Record<string, string>>;
+  /** Its named ports, for Servers that select a port by name. */
+  readonly portNames: Readonly<Record<string, number>>;
+}
+
+/** The policy of `port` on a workload known by its namespace, labels and named ports, under the file's policies. */
+export function meshWorkloadInboundPolicy(
+  config: MeshConfig,
+  workload: MeshWorkloadSelection,
+  port: number,
+): Result<InboundServerPolicy, PolicyConfigError> {
   const { policy } = config;
   return compileInboundServerPolicy({
     port,
-    portNames: instance ? instancePortNames(instance) : {},
-    workloadLabels: instance?.workloadLabels ?? {},
+    portNames: workload.portNames,
+    workloadLabels: workload.labels,
     namespace: workload.namespace,
     servers: policy.servers,
     authorizationPolicies: policy.authorizationPolicies,

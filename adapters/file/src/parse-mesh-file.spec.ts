@@ -1,9 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAuthority, unwrap } from '@weft/core';
 import { describe, expect, it } from 'vitest';
-import { type MeshConfig, meshEndpointsOf, meshInboundPolicyOf, meshProfileOf } from './mesh-config.js';
+import { type MeshConfig, meshEndpointsOf, meshInboundPolicyOf, meshProfileOf, meshWorkloadInboundPolicy } from './mesh-config.js';
 import { MeshFileError } from './mesh-file-error.js';
 import { loadMeshFile, parseMeshFile } from './parse-mesh-file.js';
 
@@ -397,5 +398,93 @@ describe('loadMeshFile', () => {
   it('reports a file that cannot be read as one error', async () => {
     const result = await loadMeshFile(join(meshes, 'nothing-here.yaml'));
     expect(result.ok ? '' : result.error.map(String).join('\n')).toMatch(/nothing-here\.yaml:1:1: cannot be read: ENOENT/);
+  });
+});
+
+describe('parseMeshFile with externalServices: policies over services that live elsewhere', () => {
+  const external = { externalServices: true };
+  const head = 'apiVersion: weft.io/v1\nnamespaces: [shop]\npolicies:\n  servers:\n';
+  const webHttp = '    - { name: web-http, namespace: shop, service: web, port: http, proxyProtocol: HTTP/1, accessPolicy: deny }\n';
+
+  function externalErrors(text: string): string[] {
+    const result = parseMeshFile(text, 'policies.yaml', external);
+    if (result.ok) throw new Error('expected errors, the file is valid');
+    return result.error.map((error) => error.message);
+  }
+
+  it('lets a Server select a service and a port name the file does not declare, matched by labels and port names later', () => {
+    const result = parseMeshFile(`${head}${webHttp}`, 'policies.yaml', external);
+    if (!result.ok) throw new Error(result.error.join('\n'));
+    const config = result.value;
+    expect(config.policy.servers).toEqual([
+      expect.objectContaining({ name: 'web-http', port: 'http', workloadSelector: { 'weft.io/service': 'web' }, accessPolicy: 'deny' }),
+    ]);
+    const web = { namespace: 'shop', labels: { 'weft.io/service': 'web', 'weft.io/instance': 'web-1' }, portNames: { http: 8080 } };
+    expect(unwrap(meshWorkloadInboundPolicy(config, web, 8080)).server).toEqual({ kind: 'Server', name: 'web-http' });
+    expect(unwrap(meshWorkloadInboundPolicy(config, web, 9090)).server).toEqual({ kind: 'default', name: 'all-unauthenticated' });
+    const api = { ...web, labels: { 'weft.io/service': 'api' } };
+    expect(unwrap(meshWorkloadInboundPolicy(config, api, 8080)).server.kind).toBe('default');
+    expect(unwrap(meshWorkloadInboundPolicy(config, { ...web, portNames: {} }, 8080)).server.kind).toBe('default');
+  });
+
+  it('refuses the same file without the option, naming the file and each field', () => {
+    const result = parseMeshFile(`${head}${webHttp}`, 'policies.yaml');
+    expect(result.ok ? [] : result.error.map((error) => error.message)).toEqual([
+      'policies.yaml:5:62 policies.servers[0].port: no service port in namespace "shop" is named "http"; write a port number or the name of a service port',
+    ]);
+    const byNumber = parseMeshFile(`${head}    - { name: s, namespace: shop, service: web, port: 8080 }\n`, 'policies.yaml');
+    expect(byNumber.ok ? [] : byNumber.error.map((error) => error.message)).toEqual([
+      'policies.yaml:5:44 policies.servers[0].service: there is no service "web" in namespace "shop"',
+    ]);
+  });
+
+  it('keeps every other check: namespaces, names, references and values', () => {
+    const text =
+      head +
+      '    - { name: a, namespace: shpo, service: web, port: 8080 }\n' +
+      '    - { name: b, namespace: shop, service: web, port: 8080 }\n' +
+      '    - { name: b, namespace: shop, service: api, port: 9090 }\n' +
+      '  authorizationPolicies:\n' +
+      '    - { name: p, namespace: shop, target: { server: c }, requiredAuthentications: [{ network: n }] }\n' +
+      '  networkAuthentications:\n' +
+      '    - { name: n, namespace: shop, networks: [10.0.0/8] }\n';
+    expect(externalErrors(text)).toEqual([
+      'policies.yaml:5:29 policies.servers[0].namespace: namespace "shpo" is not declared (did you mean "shop"?); add it to namespaces at the top of the file',
+      'policies.yaml:7:15 policies.servers[2].name: Server "b" is already declared in namespace "shop" at policies.servers[1]',
+      'policies.yaml:9:53 policies.authorizationPolicies[0].target.server: there is no server "c" in namespace "shop" (did you mean "b"?)',
+      'policies.yaml:11:46 policies.networkAuthentications[0].networks[0]: invalid CIDR "10.0.0/8": has a bad address: an IPv4 address has 4 parts, not 3',
+    ]);
+  });
+
+  it('refuses two Servers that would both select the same port of every workload of a named service', () => {
+    const text = `${head}    - { name: web-8080, namespace: shop, service: web, port: 8080 }\n    - { name: all-8080, namespace: shop, port: 8080 }\n`;
+    expect(externalErrors(text)).toEqual([
+      'policies.yaml:5:7 policies.servers[0]: invalid policy "Server shop/web-8080": selects port 8080 of this workload, and so does Server all-8080; a port may be selected by one Server only, change the selector or port of one of them (found for every workload of service "web" in namespace "shop", port 8080)',
+    ]);
+    // Different labels may tell the workloads apart: only a sure conflict is refused.
+    const apart = `${head}    - { name: web-8080, namespace: shop, service: web, port: 8080 }\n    - { name: blue-8080, namespace: shop, service: web, selector: { track: blue }, port: 8080 }\n`;
+    expect(parseMeshFile(apart, 'policies.yaml', external).ok).toBe(true);
+  });
+
+  it('reads services declared in the file as before', () => {
+    const text =
+      'apiVersion: weft.io/v1\nnamespaces: [shop]\nservices:\n  - { name: web, namespace: shop, ports: [{ port: 8080, name: http }], instances: [{ address: 10.0.0.1:8080 }] }\n' +
+      'policies:\n  servers:\n    - { name: s, namespace: shop, service: web, port: http }\n';
+    const config = parsed(text);
+    const withOption = parseMeshFile(text, 'mesh.yaml', external);
+    expect(withOption.ok && withOption.value.policy).toEqual(config.policy);
+    expect(unwrap(meshInboundPolicyOf(config, { namespace: 'shop', name: 'web-0' }, 8080)).server).toEqual({ kind: 'Server', name: 's' });
+  });
+
+  it('passes the option on when loading a file by its path', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'weft-mesh-external-'));
+    try {
+      const path = join(dir, 'policies.yaml');
+      writeFileSync(path, `${head}${webHttp}`);
+      expect((await loadMeshFile(path, external)).ok).toBe(true);
+      expect((await loadMeshFile(path)).ok).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

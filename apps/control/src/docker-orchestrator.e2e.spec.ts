@@ -41,8 +41,28 @@ function buildSleepImage(tag: string): void {
 }
 
 const suffix = randomBytes(4).toString('hex');
-const names = { image: `weft-test-control-sleep-${suffix}:1`, network: `weft-test-control-${suffix}`, app: `weft-test-control-app-${suffix}` };
+const names = {
+  image: `weft-test-control-sleep-${suffix}:1`,
+  network: `weft-test-control-${suffix}`,
+  app: `weft-test-control-app-${suffix}`,
+  api: `weft-test-control-api-${suffix}`,
+};
 const service = `web-${suffix}`;
+const apiService = `api-${suffix}`;
+
+/** Profiles and policies only: the services live in Docker. The second Server selects a Docker service and its named port. */
+function policiesFile(apiServer: string): string {
+  return [
+    'apiVersion: weft.io/v1',
+    'trustDomain: shop.example',
+    'namespaces: [shop]',
+    'policies:',
+    '  servers:',
+    '    - { name: all-8080, namespace: shop, port: 8080, proxyProtocol: HTTP/1, accessPolicy: deny }',
+    `    - { name: ${apiServer}, namespace: shop, service: ${apiService}, port: http, proxyProtocol: HTTP/2, accessPolicy: deny }`,
+    '',
+  ].join('\n');
+}
 
 class Watch {
   readonly updates: EndpointUpdate[] = [];
@@ -59,6 +79,7 @@ describe.skipIf(!hasDocker())('weft-control --orchestrator docker', () => {
   let channel: ControlChannel | undefined;
   let ip = '';
   const dir = mkdtempSync(join(tmpdir(), 'weft-test-control-'));
+  const meshFile = join(dir, 'policies.yaml');
 
   beforeAll(async () => {
     buildSleepImage(names.image);
@@ -66,12 +87,9 @@ describe.skipIf(!hasDocker())('weft-control --orchestrator docker', () => {
     const labels = ['weft.io/service=' + service, 'weft.io/namespace=shop', 'weft.io/port=8080', 'weft.io/inject=enabled'];
     docker('run', '-d', '--name', names.app, '--network', names.network, ...labels.flatMap((label) => ['--label', label]), names.image, '/bin/sleep', '3600');
     ip = docker('inspect', '-f', `{{(index .NetworkSettings.Networks "${names.network}").IPAddress}}`, names.app);
-    // Profiles and policies only: the services live in Docker.
-    const meshFile = join(dir, 'policies.yaml');
-    writeFileSync(
-      meshFile,
-      'apiVersion: weft.io/v1\ntrustDomain: shop.example\nnamespaces: [shop]\npolicies:\n  servers:\n    - { name: all-8080, namespace: shop, port: 8080, proxyProtocol: HTTP/1, accessPolicy: deny }\n',
-    );
+    const apiLabels = ['weft.io/service=' + apiService, 'weft.io/namespace=shop', 'weft.io/port=9090', 'weft.io/port-names=http=9090'];
+    docker('run', '-d', '--name', names.api, '--network', names.network, ...apiLabels.flatMap((label) => ['--label', label]), names.image, '/bin/sleep', '3600');
+    writeFileSync(meshFile, policiesFile('api-http'));
     const args = parseControlArgs(['--orchestrator', 'docker', '--mesh-file', meshFile]);
     control = await startControlPlane(
       { ...args, adminAddr: { ip: '127.0.0.1', port: 0 }, grpcAddr: { ip: '127.0.0.1', port: 0 } },
@@ -83,7 +101,7 @@ describe.skipIf(!hasDocker())('weft-control --orchestrator docker', () => {
   afterAll(async () => {
     channel?.close();
     await control?.close();
-    for (const command of [['rm', '-f', names.app], ['network', 'rm', names.network], ['image', 'rm', '-f', names.image]]) {
+    for (const command of [['rm', '-f', names.app], ['rm', '-f', names.api], ['network', 'rm', names.network], ['image', 'rm', '-f', names.image]]) {
       try {
         docker(...command);
       } catch {
@@ -121,6 +139,24 @@ describe.skipIf(!hasDocker())('weft-control --orchestrator docker', () => {
     const received: InboundServerPolicy[] = [];
     policies.watch({ namespace: 'shop', name: names.app }, 8080, (policy) => received.push(policy));
     await vi.waitFor(() => expect(received.at(-1)?.server).toEqual({ kind: 'Server', name: 'all-8080' }), { timeout: 5_000 });
+    policies.close();
+  });
+
+  it('applies a Server that selects a Docker service and its named port to that service only, and follows edits of the file within 2 s', async () => {
+    const policies = new GrpcDiscoverInboundPolicy(channel as ControlChannel);
+    const api: InboundServerPolicy[] = [];
+    const web: InboundServerPolicy[] = [];
+    policies.watch({ namespace: 'shop', name: names.api }, 9090, (policy) => api.push(policy));
+    policies.watch({ namespace: 'shop', name: names.app }, 9090, (policy) => web.push(policy));
+    await vi.waitFor(() => expect(api.at(-1)).toMatchObject({ server: { kind: 'Server', name: 'api-http' }, protocol: 'HTTP/2', authorizations: [] }), {
+      timeout: 5_000,
+    });
+    await vi.waitFor(() => expect(web.at(-1)?.server).toEqual({ kind: 'default', name: 'all-unauthenticated' }), { timeout: 5_000 });
+    const editedAt = Date.now();
+    writeFileSync(meshFile, policiesFile('api-http-v2'));
+    await vi.waitFor(() => expect(api.at(-1)?.server).toEqual({ kind: 'Server', name: 'api-http-v2' }), { timeout: 2_000, interval: 20 });
+    expect(Date.now() - editedAt).toBeLessThan(2_000);
+    expect(web.at(-1)?.server.kind).toBe('default');
     policies.close();
   });
 });

@@ -1,12 +1,13 @@
 // The docker orchestrator: endpoints from the labelled containers of a Docker engine, profiles and policies from an optional mesh file.
 import { DockerDiscoverEndpoints, type DockerDiscoveryLog, dockerModule, DockerodeEngine } from '@weft/adapter-docker';
-import { FileDiscoverInboundPolicy, FileDiscoverProfile, FileMeshSource, type MeshSourceLog } from '@weft/adapter-file';
+import { FileDiscoverProfile, FileMeshSource, loadMeshFile, type MeshConfig, type MeshSourceLog } from '@weft/adapter-file';
 import { memoryModule } from '@weft/adapter-memory';
 import { DEFAULT_TRUST_DOMAIN, DiscoverEndpoints, DiscoverInboundPolicy, DiscoverProfile } from '@weft/core';
 import { ContainerModule } from 'inversify';
 import { resolveTrustDomain } from './control-args.js';
 import type { ControlLog } from './control-log.js';
-import { readMeshFileAtStart } from './mesh-file-orchestrator.js';
+import { DockerDiscoverInboundPolicy } from './docker-inbound-policy.js';
+import { MeshFileStartError } from './mesh-file-orchestrator.js';
 import { type OrchestratorContext, OrchestratorUnavailableError, type PreparedOrchestrator } from './orchestrator-modules.js';
 import { OrchestratorReadiness } from './orchestrator-readiness.js';
 
@@ -19,14 +20,15 @@ export interface DockerOrchestratorTimings {
 /**
  * Lists the engine's containers before anything is served (a start against an engine that does not answer fails,
  * naming the socket), then follows its events. With --mesh-file, the file's trust and cluster domain, profiles and
- * inbound policies are used (its services list may be empty); without it there are no profiles and the default
+ * inbound policies are used (its services list may be empty): its Servers select the Docker workloads by their
+ * labels, service and port names (see DockerDiscoverInboundPolicy); without it there are no profiles and the default
  * policy admits all.
  * @throws OrchestratorUnavailableError when the engine does not answer; MeshFileStartError for a bad mesh file.
  */
 export async function prepareDockerOrchestrator(context: OrchestratorContext, timings: DockerOrchestratorTimings = {}): Promise<PreparedOrchestrator> {
   const { args, log } = context;
   const meshFile = args.meshFile;
-  const config = meshFile === undefined ? undefined : await readMeshFileAtStart(meshFile);
+  const config = meshFile === undefined ? undefined : await readPoliciesFileAtStart(meshFile);
   const trustSource = config && meshFile !== undefined ? { trustDomain: config.trustDomain, name: `mesh file ${meshFile}` } : undefined;
   const trustDomain = trustSource ? resolveTrustDomain(args, trustSource) : (args.trustDomain ?? DEFAULT_TRUST_DOMAIN);
   const clusterDomain = config?.clusterDomain ?? 'cluster.local';
@@ -51,14 +53,24 @@ export async function prepareDockerOrchestrator(context: OrchestratorContext, ti
       dockerModule({ discovery }),
       ...(meshFile === undefined
         ? [memoryModule({ omit: [DiscoverEndpoints, ...omit] })]
-        : [meshFilePoliciesModule(meshFile, log), memoryModule({ omit: [DiscoverEndpoints, DiscoverProfile, DiscoverInboundPolicy, ...omit] })]),
+        : [meshFilePoliciesModule(meshFile, log, discovery), memoryModule({ omit: [DiscoverEndpoints, DiscoverProfile, DiscoverInboundPolicy, ...omit] })]),
       readinessModule(discovery, meshFile),
     ],
   };
 }
 
-/** The file adapter's profiles and inbound policies over one watched FileMeshSource; its endpoints are not used. */
-function meshFilePoliciesModule(path: string, log: ControlLog): ContainerModule {
+/** The mesh file, checked once before anything is served, as a file of policies over the Docker services. */
+async function readPoliciesFileAtStart(path: string): Promise<MeshConfig> {
+  const loaded = await loadMeshFile(path, { externalServices: true });
+  if (!loaded.ok) throw new MeshFileStartError(path, loaded.error);
+  return loaded.value;
+}
+
+/**
+ * The file adapter's profiles over one watched FileMeshSource (its endpoints are not used), and its inbound policies
+ * applied to the Docker workloads. The file may name services it does not declare, since they live in Docker.
+ */
+function meshFilePoliciesModule(path: string, log: ControlLog, discovery: DockerDiscoverEndpoints): ContainerModule {
   const sourceLog: MeshSourceLog = {
     info: (message) => log('mesh-file', { file: path, message }),
     error: (message) => log('mesh-file-invalid', { file: path, message }),
@@ -66,16 +78,23 @@ function meshFilePoliciesModule(path: string, log: ControlLog): ContainerModule 
   return new ContainerModule(({ bind }) => {
     bind(FileMeshSource)
       .toResolvedValue(() => {
-        const source = new FileMeshSource({ path, log: sourceLog });
+        const source = new FileMeshSource({ path, log: sourceLog, externalServices: true });
         source.start();
         return source;
       })
       .inSingletonScope()
       .onDeactivation((source) => source.close());
     bind(FileDiscoverProfile).toSelf().inSingletonScope().onDeactivation((adapter) => adapter.close());
-    bind(FileDiscoverInboundPolicy).toSelf().inSingletonScope().onDeactivation((adapter) => adapter.close());
+    bind(DockerDiscoverInboundPolicy)
+      .toResolvedValue(
+        (source: FileMeshSource) =>
+          new DockerDiscoverInboundPolicy(source, discovery, { error: (message) => log('docker-policy-error', { file: path, message }) }),
+        [FileMeshSource],
+      )
+      .inSingletonScope()
+      .onDeactivation((adapter) => adapter.close());
     bind<DiscoverProfile>(DiscoverProfile).toService(FileDiscoverProfile);
-    bind<DiscoverInboundPolicy>(DiscoverInboundPolicy).toService(FileDiscoverInboundPolicy);
+    bind<DiscoverInboundPolicy>(DiscoverInboundPolicy).toService(DockerDiscoverInboundPolicy);
   });
 }
 
