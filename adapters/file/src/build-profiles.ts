@@ -20,6 +20,18 @@ import type { MeshFile, MeshFileProfile, MeshFileRequestMatch, MeshFileResponseM
 import { closest } from './schema-problems.js';
 import type { FieldPath } from './yaml-locator.js';
 
+/** How the profiles are checked against the rest of the file. */
+export interface ProfileBuildOptions {
+  /**
+   * The services live elsewhere (e.g. Docker containers): a profile may be for a service the file does not declare,
+   * and may split traffic to one (with a port written). Every other check stays.
+   */
+  readonly externalServices?: boolean;
+}
+
+/** The service a profile is for: declared in the file, or (with external services) only named. */
+type ProfileService = Pick<MeshService, 'name' | 'namespace' | 'fqdn'>;
+
 /** The profiles of the file by the FQDN of their service. */
 export function buildProfiles(
   context: BuildContext,
@@ -27,6 +39,7 @@ export function buildProfiles(
   namespaces: ReadonlyMap<string, MeshNamespace>,
   services: readonly MeshService[],
   servicePorts: ReadonlyMap<string, MeshServicePortRef>,
+  options: ProfileBuildOptions = {},
 ): Map<string, ServiceProfile> {
   const profiles = new Map<string, ServiceProfile>();
   const paths = new Map<string, FieldPath>();
@@ -34,33 +47,51 @@ export function buildProfiles(
     const path: FieldPath = ['profiles', index];
     const namespace = entry.namespace ?? 'default';
     if (entry.namespace !== undefined && !checkNamespace(context, namespaces, [...path, 'namespace'], namespace)) continue;
-    const service = services.find((candidate) => candidate.name === entry.service && candidate.namespace === namespace);
-    if (!service) {
-      const near = closest(entry.service, services.filter((candidate) => candidate.namespace === namespace).map((candidate) => candidate.name));
-      const hint = near ? ` (did you mean "${near}"?)` : '';
-      const reason = `there is no service "${entry.service}" in namespace "${namespace}"${hint}`;
-      context.fail([...path, 'service'], `${reason}; a profile is for a service declared under services`);
-      continue;
-    }
+    const service = profileService(context, path, entry.service, namespace, services, options);
+    if (!service) continue;
     const first = paths.get(service.fqdn);
     if (first) {
       context.fail([...path, 'service'], `service "${service.name}" already has a profile ${atPath(first)}; put all its routes in one profile`);
       continue;
     }
     paths.set(service.fqdn, path);
-    const profile = buildProfile(context, path, entry, service, services, servicePorts);
+    const profile = buildProfile(context, path, entry, service, services, servicePorts, options);
     if (profile) profiles.set(service.fqdn, profile);
   }
   return profiles;
+}
+
+/**
+ * The declared service a profile names. With external services, a service the file does not declare is named by the
+ * FQDN the Docker adapter publishes its ports under ("<service>.<namespace>.svc.<cluster domain>"), so a proxy asking
+ * for any of its ports gets the profile.
+ */
+function profileService(
+  context: BuildContext,
+  path: FieldPath,
+  name: string,
+  namespace: string,
+  services: readonly MeshService[],
+  options: ProfileBuildOptions,
+): ProfileService | undefined {
+  const service = services.find((candidate) => candidate.name === name && candidate.namespace === namespace);
+  if (service) return service;
+  if (options.externalServices) return { name, namespace, fqdn: `${name}.${namespace}.svc.${context.clusterDomain}` };
+  const near = closest(name, services.filter((candidate) => candidate.namespace === namespace).map((candidate) => candidate.name));
+  const hint = near ? ` (did you mean "${near}"?)` : '';
+  const reason = `there is no service "${name}" in namespace "${namespace}"${hint}`;
+  context.fail([...path, 'service'], `${reason}; a profile is for a service declared under services`);
+  return undefined;
 }
 
 function buildProfile(
   context: BuildContext,
   path: FieldPath,
   entry: MeshFileProfile,
-  service: MeshService,
+  service: ProfileService,
   services: readonly MeshService[],
   servicePorts: ReadonlyMap<string, MeshServicePortRef>,
+  options: ProfileBuildOptions,
 ): ServiceProfile | undefined {
   const before = context.errors.length;
   const routes = (entry.routes ?? []).map((route, index) => buildRoute(context, [...path, 'routes', index], route));
@@ -68,7 +99,7 @@ function buildProfile(
   const dstOverrides: WeightedDst[] = [];
   for (const [index, dst] of (entry.dstOverrides ?? []).entries()) {
     const at: FieldPath = [...path, 'dstOverrides', index, 'authority'];
-    const resolved = resolveMeshAuthority(context, at, dst.authority, service.namespace, services, servicePorts);
+    const resolved = resolveMeshAuthority(context, at, dst.authority, service.namespace, services, servicePorts, options);
     if (resolved) dstOverrides.push({ authority: resolved.target, weight: dst.weight });
   }
   if (context.errors.length > before || retryBudget === undefined) return undefined;

@@ -362,9 +362,16 @@ function isLoopback(ip: string): boolean {
   return ip === '::1' || ip.startsWith('127.');
 }
 
+/** How resolveMeshAuthority treats a mesh service the file does not declare. */
+export interface MeshAuthorityOptions {
+  /** Such a service lives elsewhere (e.g. in Docker) and is accepted with a written port, its ports being unknown here. */
+  readonly externalServices?: boolean;
+}
+
 /**
  * Reads an authority written in the file ("api:8080", "api.demo", "api.example.com:443") in `namespace`. A mesh
  * service must exist and have the port; its only port is used when none is written. Names outside the mesh need a port.
+ * With external services, a mesh service the file does not declare needs a port too.
  */
 export function resolveMeshAuthority(
   context: BuildContext,
@@ -373,6 +380,7 @@ export function resolveMeshAuthority(
   namespace: string,
   services: readonly MeshService[],
   servicePorts: ReadonlyMap<string, MeshServicePortRef>,
+  options: MeshAuthorityOptions = {},
 ): { readonly authority: Authority; readonly target: string } | undefined {
   const parsed = parseAuthority(text, { defaultNamespace: namespace, clusterDomain: context.clusterDomain });
   if (!parsed.ok) {
@@ -387,6 +395,12 @@ export function resolveMeshAuthority(
     return undefined;
   }
   const service = services.find((candidate) => candidate.fqdn === authority.fqdn);
+  if (!service && options.externalServices) {
+    if (hasPort) return { authority, target: formatAuthority(authority) };
+    const reason = `service "${authority.name}" in namespace "${authority.namespace}" is not declared in the file, so its ports are unknown here`;
+    context.fail(path, `${reason}; add the port to use, e.g. "${text}:8080"`);
+    return undefined;
+  }
   if (!service) {
     const inNamespace = services.filter((candidate) => candidate.namespace === authority.namespace).map((candidate) => candidate.name);
     const near = closest(authority.name, inNamespace);

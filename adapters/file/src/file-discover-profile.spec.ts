@@ -159,4 +159,14 @@ describe('FileDiscoverProfile', () => {
     expect(books.updates.map((profile) => profile.routes[0]?.timeoutMs)).toEqual([250, 1_000]);
     expect(v2.updates).toHaveLength(1);
   });
+
+  it('with external services, serves the profile of a service only named in the file to watches of its ports', async () => {
+    const external = 'apiVersion: weft.io/v1\nnamespaces: [shop]\nprofiles:\n  - { service: web, namespace: shop, routes: [{ name: all, condition: { pathRegex: /.* }, timeout: 2s }] }\n';
+    fixture = await MeshFileFixture.create(external, { externalServices: true });
+    const web = watch('web.shop.svc.cluster.local:8080');
+    expect(web.updates.map((profile) => [profile.fullyQualifiedName, profile.routes[0]?.timeoutMs])).toEqual([['web.shop.svc.cluster.local', 2_000]]);
+    await fixture.writeAndWait(external.replace('2s', '3s'));
+    expect(web.updates.map((profile) => profile.routes[0]?.timeoutMs)).toEqual([2_000, 3_000]);
+    expect(fixture.log.errors).toEqual([]);
+  });
 });

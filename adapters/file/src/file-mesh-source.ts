@@ -38,7 +38,8 @@ export interface FileMeshSourceOptions {
   readonly watch?: boolean;
   /**
    * The file holds profiles and policies over services that live elsewhere (Docker containers): its Servers may
-   * select services and named ports it does not declare (see MeshFileParseOptions). Default false.
+   * select services and named ports it does not declare, and its profiles may be for such services (see
+   * MeshFileParseOptions). Default false.
    */
   readonly externalServices?: boolean;
   readonly log?: MeshSourceLog;

@@ -476,6 +476,74 @@ describe('parseMeshFile with externalServices: policies over services that live 
     expect(unwrap(meshInboundPolicyOf(config, { namespace: 'shop', name: 'web-0' }, 8080)).server).toEqual({ kind: 'Server', name: 's' });
   });
 
+  const profiles = (entries: string) => `apiVersion: weft.io/v1\nnamespaces: [shop]\nprofiles:\n${entries}`;
+  const webProfile =
+    '  - service: web\n    namespace: shop\n' +
+    '    routes: [{ name: GET /books, condition: { method: GET, pathRegex: /books }, isRetryable: true, timeout: 300ms }]\n' +
+    '    dstOverrides: [{ authority: "web:8080", weight: 9 }, { authority: "web-v2.shop:8080", weight: 1 }]\n';
+
+  it('serves a profile for a service the file does not declare under the authority of any of its ports', () => {
+    const result = parseMeshFile(profiles(webProfile), 'policies.yaml', external);
+    if (!result.ok) throw new Error(result.error.join('\n'));
+    const expected = {
+      fullyQualifiedName: 'web.shop.svc.cluster.local',
+      routes: [{ name: 'GET /books', condition: { all: [{ method: 'GET' }, { pathRegex: '/books' }] }, isRetryable: true, timeoutMs: 300, responseClasses: [] }],
+      dstOverrides: [
+        { authority: 'web.shop.svc.cluster.local:8080', weight: 9 },
+        { authority: 'web-v2.shop.svc.cluster.local:8080', weight: 1 },
+      ],
+      opaqueProtocol: false,
+    };
+    expect(meshProfileOf(result.value, authority('web.shop.svc.cluster.local:8080'))).toMatchObject(expected);
+    expect(meshProfileOf(result.value, authority('web.shop.svc.cluster.local:9090'))).toMatchObject(expected);
+    expect(meshProfileOf(result.value, authority('api.shop.svc.cluster.local:8080')).routes).toEqual([]);
+  });
+
+  it('names the profile of an external service after the file\'s cluster domain, as the Docker adapter names its ports', () => {
+    const result = parseMeshFile(profiles(webProfile).replace('namespaces:', 'clusterDomain: example.internal\nnamespaces:'), 'policies.yaml', external);
+    if (!result.ok) throw new Error(result.error.join('\n'));
+    const target = unwrap(parseAuthority('web.shop.svc.example.internal:8080', { clusterDomain: 'example.internal' }));
+    expect(meshProfileOf(result.value, target)).toMatchObject({
+      fullyQualifiedName: 'web.shop.svc.example.internal',
+      routes: [expect.objectContaining({ name: 'GET /books', timeoutMs: 300 })],
+      dstOverrides: [{ authority: 'web.shop.svc.example.internal:8080', weight: 9 }, expect.anything()],
+    });
+  });
+
+  it('refuses the same profile without the option, with the message for a service that does not exist', () => {
+    const result = parseMeshFile(profiles(webProfile), 'policies.yaml');
+    expect(result.ok ? [] : result.error.map((error) => error.message)).toEqual([
+      'policies.yaml:4:14 profiles[0].service: there is no service "web" in namespace "shop"; a profile is for a service declared under services',
+    ]);
+    const split = parseMeshFile(
+      'apiVersion: weft.io/v1\nservices: [{ name: web, ports: [8080] }]\nprofiles: [{ service: web, dstOverrides: [{ authority: "web-v2:8080", weight: 1 }] }]\n',
+      'policies.yaml',
+    );
+    expect(split.ok ? [] : split.error.map((error) => error.message)).toEqual([
+      'policies.yaml:3:56 profiles[0].dstOverrides[0].authority: there is no service "web-v2" in namespace "default"; declare it under services, or write a DNS name with a trailing dot for a host outside the mesh',
+    ]);
+  });
+
+  it('keeps every other profile check: namespaces, one profile per service, routes, timeouts, budgets and split backends', () => {
+    const text =
+      'apiVersion: weft.io/v1\nnamespaces: [shop]\nservices: [{ name: db, namespace: shop, ports: [5432] }]\nprofiles:\n' +
+      '  - { service: web, namespace: shpo }\n' +
+      '  - { service: web, namespace: shop, routes: [{ name: r, condition: { method: "GE T" }, timeout: 5 seconds }] }\n' +
+      '  - { service: web, namespace: shop }\n' +
+      '  - { service: api, namespace: shop, retryBudget: { ttl: 90s } }\n' +
+      '  - { service: feed, namespace: shop, dstOverrides: [{ authority: "feed-v2", weight: 1 }, { authority: "db:5433", weight: 1 }, { authority: "api.example.com", weight: 1 }] }\n';
+    expect(externalErrors(text)).toEqual([
+      'policies.yaml:5:32 profiles[0].namespace: namespace "shpo" is not declared (did you mean "shop"?); add it to namespaces at the top of the file',
+      'policies.yaml:6:79 profiles[1].routes[0].condition.method: invalid route "r": method "GE T" is not an HTTP method; write e.g. "GET" or "POST"',
+      'policies.yaml:6:98 profiles[1].routes[0].timeout: invalid duration "5 seconds": unexpected "5 seconds"; units are ms, s, m and h, e.g. "1m30s"',
+      'policies.yaml:7:16 profiles[2].service: service "web" already has a profile at profiles[1]; put all its routes in one profile',
+      'policies.yaml:8:58 profiles[3].retryBudget.ttl: invalid retry budget "90000": ttl must be between 1s and 60s (1000..60000 ms), e.g. 10s',
+      'policies.yaml:9:67 profiles[4].dstOverrides[0].authority: service "feed-v2" in namespace "shop" is not declared in the file, so its ports are unknown here; add the port to use, e.g. "feed-v2:8080"',
+      'policies.yaml:9:104 profiles[4].dstOverrides[1].authority: service "db" in namespace "shop" has no port 5433; its ports are 5432',
+      'policies.yaml:9:141 profiles[4].dstOverrides[2].authority: "api.example.com" needs a port, e.g. "api.example.com:443"',
+    ]);
+  });
+
   it('passes the option on when loading a file by its path', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'weft-mesh-external-'));
     try {

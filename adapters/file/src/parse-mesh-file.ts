@@ -20,8 +20,10 @@ const MAX_ALIAS_COUNT = 100;
 export interface MeshFileParseOptions {
   /**
    * The file holds profiles and policies over services that live elsewhere (e.g. Docker containers): a Server may
-   * select a `service`, or a `port` by name, that the file does not declare; every other check stays, and each
-   * service a Server names is checked for Servers that would all select its workloads' same port. Default false.
+   * select a `service`, or a `port` by name, that the file does not declare; a profile may be for such a service
+   * (served under "<service>.<namespace>.svc.<clusterDomain>", any port) and split traffic to one written with its
+   * port. Every other check stays, and each service a Server names is checked for Servers that would all select its
+   * workloads' same port. Default false.
    */
   readonly externalServices?: boolean;
 }
@@ -72,7 +74,7 @@ function buildMeshConfig(file: MeshFile, fileName: string, locator: YamlLocator,
   const context = new BuildContext(fileName, locator, trustDomain, clusterDomain);
   const namespaces = buildNamespaces(context, file, file.policies?.defaultInboundPolicy ?? 'all-unauthenticated');
   const services = buildServices(context, file, namespaces);
-  const profiles = buildProfiles(context, file, namespaces, services.services, services.servicePorts);
+  const profiles = buildProfiles(context, file, namespaces, services.services, services.servicePorts, options);
   const { policy, resourcePaths } = buildPolicies(context, file, namespaces, services.services, options);
   const config: MeshConfig = { file: fileName, trustDomain, clusterDomain, namespaces, ...services, profiles, policy };
   if (context.errors.length === 0) checkInboundPolicies(context, config, resourcePaths, options.externalServices ?? false);

@@ -3,8 +3,16 @@ import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { ControlChannel, GrpcDiscoverEndpoints, GrpcDiscoverInboundPolicy } from '@weft/adapter-grpc';
-import { applyEndpointUpdate, type EndpointSet, type EndpointUpdate, type InboundServerPolicy, parseAuthority, unwrap } from '@weft/core';
+import { ControlChannel, GrpcDiscoverEndpoints, GrpcDiscoverInboundPolicy, GrpcDiscoverProfile } from '@weft/adapter-grpc';
+import {
+  applyEndpointUpdate,
+  type EndpointSet,
+  type EndpointUpdate,
+  type InboundServerPolicy,
+  parseAuthority,
+  type ServiceProfile,
+  unwrap,
+} from '@weft/core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseControlArgs } from './control-args.js';
 import { type RunningControlPlane, startControlPlane } from './control-plane.js';
@@ -50,7 +58,10 @@ const names = {
 const service = `web-${suffix}`;
 const apiService = `api-${suffix}`;
 
-/** Profiles and policies only: the services live in Docker. The second Server selects a Docker service and its named port. */
+/**
+ * Profiles and policies only: the services live in Docker. The profile is for a Docker service; the second Server
+ * selects a Docker service and its named port.
+ */
 function policiesFile(apiServer: string): string {
   return [
     'apiVersion: weft.io/v1',
@@ -60,6 +71,10 @@ function policiesFile(apiServer: string): string {
     '  servers:',
     '    - { name: all-8080, namespace: shop, port: 8080, proxyProtocol: HTTP/1, accessPolicy: deny }',
     `    - { name: ${apiServer}, namespace: shop, service: ${apiService}, port: http, proxyProtocol: HTTP/2, accessPolicy: deny }`,
+    'profiles:',
+    `  - service: ${service}`,
+    '    namespace: shop',
+    '    routes: [{ name: GET /books, condition: { method: GET, pathRegex: /books }, isRetryable: true, timeout: 300ms }]',
     '',
   ].join('\n');
 }
@@ -140,6 +155,24 @@ describe.skipIf(!hasDocker())('weft-control --orchestrator docker', () => {
     policies.watch({ namespace: 'shop', name: names.app }, 8080, (policy) => received.push(policy));
     await vi.waitFor(() => expect(received.at(-1)?.server).toEqual({ kind: 'Server', name: 'all-8080' }), { timeout: 5_000 });
     policies.close();
+  });
+
+  it('answers a GetProfile for a Docker service authority with the profile of the mesh file', async () => {
+    const profiles = new GrpcDiscoverProfile(channel as ControlChannel);
+    const web: ServiceProfile[] = [];
+    const api: ServiceProfile[] = [];
+    profiles.watch(unwrap(parseAuthority(`${service}.shop.svc.cluster.local:8080`)), (profile) => web.push(profile));
+    profiles.watch(unwrap(parseAuthority(`${apiService}.shop.svc.cluster.local:9090`)), (profile) => api.push(profile));
+    await vi.waitFor(
+      () =>
+        expect(web.at(-1)).toMatchObject({
+          fullyQualifiedName: `${service}.shop.svc.cluster.local`,
+          routes: [{ name: 'GET /books', isRetryable: true, timeoutMs: 300 }],
+        }),
+      { timeout: 5_000 },
+    );
+    await vi.waitFor(() => expect(api.at(-1)).toMatchObject({ fullyQualifiedName: `${apiService}.shop.svc.cluster.local`, routes: [] }), { timeout: 5_000 });
+    profiles.close();
   });
 
   it('applies a Server that selects a Docker service and its named port to that service only, and follows edits of the file within 2 s', async () => {
