@@ -1,7 +1,8 @@
 // Runs weft-control as a process does: parse, start, serve until SIGTERM or SIGINT, stop gracefully within a bound.
-import { CONTROL_USAGE, parseControlArgs } from './control-args.js';
+import { CONTROL_USAGE, type ControlArgs, parseControlArgs } from './control-args.js';
 import type { ControlLog } from './control-log.js';
 import { type ControlPlaneOptions, type RunningControlPlane, startControlPlane } from './control-plane.js';
+import { type RunningSidecarInjection, startSidecarInjection } from './docker/start-sidecar-injection.js';
 
 /** Exit codes: 0 after a clean stop (or --help), 1 when the stop outlived its bound, 2 when the start failed. */
 export const CONTROL_EXIT = { stopped: 0, stopTimedOut: 1, startFailed: 2 } as const;
@@ -21,6 +22,8 @@ export interface RunControlOptions extends Omit<ControlPlaneOptions, 'log'> {
   readonly stopTimeoutMs?: number;
   /** Starts the control plane; startControlPlane when absent. */
   readonly start?: typeof startControlPlane;
+  /** Starts sidecar injection (--orchestrator docker with --docker-inject true); startSidecarInjection when absent. */
+  readonly startInjection?: (args: ControlArgs, control: RunningControlPlane, log: ControlLog) => Promise<RunningSidecarInjection>;
 }
 
 const DEFAULT_STOP_TIMEOUT_MS = 10_000;
@@ -30,8 +33,18 @@ const DEFAULT_STOP_TIMEOUT_MS = 10_000;
  * first SIGTERM or SIGINT starts a graceful stop; a second one, or the stop timeout, gives up waiting for it.
  */
 export async function runControl(argv: readonly string[], options: RunControlOptions): Promise<number> {
-  const { signals, log, stdout, stderr, stopTimeoutMs = DEFAULT_STOP_TIMEOUT_MS, start = startControlPlane, ...planeOptions } = options;
-  let control: RunningControlPlane;
+  const {
+    signals,
+    log,
+    stdout,
+    stderr,
+    stopTimeoutMs = DEFAULT_STOP_TIMEOUT_MS,
+    start = startControlPlane,
+    startInjection = startSidecarInjection,
+    ...planeOptions
+  } = options;
+  let control: RunningControlPlane | undefined;
+  let injection: RunningSidecarInjection | undefined;
   try {
     const args = parseControlArgs(argv);
     if (args.help) {
@@ -39,10 +52,14 @@ export async function runControl(argv: readonly string[], options: RunControlOpt
       return CONTROL_EXIT.stopped;
     }
     control = await start(args, { ...planeOptions, log });
+    // Sidecars are started once the control plane serves: they dial it as soon as they run.
+    if (args.orchestrator === 'docker' && args.dockerInject) injection = await startInjection(args, control, log);
   } catch (error) {
     stderr(`weft-control: ${error instanceof Error ? error.message : String(error)}\n`);
+    await control?.close();
     return CONTROL_EXIT.startFailed;
   }
+  const running = control;
   const signal = await new Promise<string>((resolve) => {
     const onTerm = (): void => stopOn('SIGTERM');
     const onInt = (): void => stopOn('SIGINT');
@@ -64,7 +81,12 @@ export async function runControl(argv: readonly string[], options: RunControlOpt
     signals.once('SIGTERM', forced);
     signals.once('SIGINT', forced);
   });
-  const outcome = await Promise.race([control.close().then(() => undefined), givenUp]);
+  const stopped = (async () => {
+    // The sidecars keep running: a restarted control plane adopts them.
+    await injection?.close();
+    await running.close();
+  })();
+  const outcome = await Promise.race([stopped.then(() => undefined), givenUp]);
   clearTimeout(timer);
   if (forced !== undefined) {
     signals.off('SIGTERM', forced);
