@@ -21,7 +21,7 @@ import {
   startProxyAdminServer,
 } from './admin/index.js';
 import { H2Proxy } from './h2/index.js';
-import { Http1Proxy } from './http/index.js';
+import { Http1Proxy, INBOUND_HTTP1_SERVER_LIMITS } from './http/index.js';
 import { attachInboundPolicy } from './inbound/attach-inbound-policy.js';
 import type { CredentialSource } from './identity/proxy-credentials.js';
 import { prepareProxyIdentity } from './identity/proxy-identity.js';
@@ -106,6 +106,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
   // Inbound has one endpoint, the app: waiting long for it only delays the error the client will get.
   const inboundHttp = new Http1Proxy({ direction: 'inbound', localApp: config.inboundAppAddr, authorizer: inboundPolicy.authorizer }, deps, {
     failFastMs: Math.min(config.failFastTimeoutMs, 1_000),
+    limits: INBOUND_HTTP1_SERVER_LIMITS,
   });
   const outboundH2 = new H2Proxy(
     { direction: 'outbound', balancers, profiles: container.get<DiscoverProfile>(DiscoverProfile) },

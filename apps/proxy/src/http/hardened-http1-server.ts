@@ -16,7 +16,7 @@ export interface Http1ServerLimits {
   readonly headersTimeoutMs: number;
   /** An idle keep-alive connection closes after this. */
   readonly keepAliveTimeoutMs: number;
-  /** Requests served on one connection before it is closed. */
+  /** Requests served on one connection before it is closed; 0 for no limit. */
   readonly maxRequestsPerSocket: number;
 }
 
@@ -27,6 +27,18 @@ export const DEFAULT_HTTP1_SERVER_LIMITS: Http1ServerLimits = {
   headersTimeoutMs: 10_000,
   keepAliveTimeoutMs: 5_000,
   maxRequestsPerSocket: 1_000,
+};
+
+/**
+ * The inbound listener's limits. Its clients are mostly peer proxies over mTLS, whose connections cost a handshake
+ * on both sides: they stay open longer than the peers' own 60 s idle limit (so the client always closes first and
+ * never sends into a connection the server is closing), and are not cycled after a number of requests, which only
+ * spreads load between servers and there is one app behind this proxy.
+ */
+export const INBOUND_HTTP1_SERVER_LIMITS: Http1ServerLimits = {
+  ...DEFAULT_HTTP1_SERVER_LIMITS,
+  keepAliveTimeoutMs: 65_000,
+  maxRequestsPerSocket: 0,
 };
 
 /**

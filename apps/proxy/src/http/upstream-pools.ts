@@ -14,6 +14,11 @@ export interface UpstreamPoolOptions {
   readonly bodyTimeoutMs: number;
   /** Idle keep-alive connections close after this (undici also honours the server's shorter Keep-Alive hint). */
   readonly keepAliveTimeoutMs: number;
+  /**
+   * The same for mTLS connections to peer proxies: each one costs a handshake on both proxies, so they are kept for
+   * longer than plaintext ones (the peer's inbound server keeps them longer still, INBOUND_HTTP1_SERVER_LIMITS).
+   */
+  readonly meshKeepAliveTimeoutMs: number;
   /** Largest upstream response head accepted. */
   readonly maxResponseHeaderBytes: number;
   /** A pool unused for this long is closed. */
@@ -30,6 +35,7 @@ export const DEFAULT_UPSTREAM_POOL_OPTIONS: UpstreamPoolOptions = {
   headersTimeoutMs: 300_000,
   bodyTimeoutMs: 300_000,
   keepAliveTimeoutMs: 4_000,
+  meshKeepAliveTimeoutMs: 60_000,
   maxResponseHeaderBytes: 16 * 1024,
   poolIdleMs: 60_000,
 };
@@ -84,13 +90,14 @@ export class UpstreamPools {
   }
 
   private open(origin: string, mesh: MeshEndpoint | undefined): Pool {
-    const { connectTimeoutMs, headersTimeoutMs, bodyTimeoutMs, keepAliveTimeoutMs, maxResponseHeaderBytes, meshTls } = this.options;
+    const { connectTimeoutMs, headersTimeoutMs, bodyTimeoutMs, keepAliveTimeoutMs, meshKeepAliveTimeoutMs, maxResponseHeaderBytes, meshTls } = this.options;
+    const meshed = mesh !== undefined && meshTls !== undefined;
     return new Pool(`http://${origin}`, {
       pipelining: 1,
-      connect: mesh === undefined || meshTls === undefined ? { timeout: connectTimeoutMs } : meshConnector(meshTls, mesh, connectTimeoutMs),
+      connect: meshed ? meshConnector(meshTls, mesh, connectTimeoutMs) : { timeout: connectTimeoutMs },
       headersTimeout: headersTimeoutMs,
       bodyTimeout: bodyTimeoutMs,
-      keepAliveTimeout: keepAliveTimeoutMs,
+      keepAliveTimeout: meshed ? meshKeepAliveTimeoutMs : keepAliveTimeoutMs,
       maxHeaderSize: maxResponseHeaderBytes,
       strictContentLength: true,
     });
