@@ -19,6 +19,17 @@ describe('parseBenchOptions', () => {
     expect(overridden.ok && overridden.value).toMatchObject({ quick: true, runs: 2, durationMs: 3_000, out: '/tmp/b.md' });
   });
 
+  it('warms the fixed-rate latency runs up for 20 s (a JIT proxy in its steady state), 250 ms with --quick, or as told', () => {
+    const full = parseBenchOptions([]);
+    expect(full.ok && full.value).toMatchObject({ warmupMs: 2_000, latencyWarmupMs: 20_000 });
+    const quick = parseBenchOptions(['--quick']);
+    expect(quick.ok && quick.value).toMatchObject({ warmupMs: 250, latencyWarmupMs: 250 });
+    const told = parseBenchOptions(['--latency-warmup', '5s']);
+    expect(told.ok && told.value).toMatchObject({ warmupMs: 2_000, latencyWarmupMs: 5_000 });
+    const bad = parseBenchOptions(['--latency-warmup', 'soon']);
+    expect(!bad.ok && bad.error.message).toContain('--latency-warmup');
+  });
+
   it('adds a command contender to the table after the built-in ones', () => {
     const result = parseBenchOptions(['--contender', 'envoy=envoy --port {port} --upstream {upstream}']);
     expect(result.ok && result.value.contenders).toEqual(['direct', 'haproxy', 'nginx', 'http-proxy', 'weft', 'envoy']);

@@ -24,6 +24,11 @@ export interface BenchOptions {
   readonly durationMs: number;
   /** Load sent before each measured run and thrown away. */
   readonly warmupMs: number;
+  /**
+   * The same before the fixed-rate latency runs: long enough for a JIT runtime's proxy to reach the steady state a
+   * long-running sidecar is in, the state their percentiles describe.
+   */
+  readonly latencyWarmupMs: number;
   /** Requests per second of the fixed-rate latency runs. */
   readonly rate: number;
   readonly wrkConnections: number;
@@ -49,6 +54,7 @@ const fullDefaults: BenchOptions = {
   runs: 3,
   durationMs: 10_000,
   warmupMs: 2_000,
+  latencyWarmupMs: 20_000,
   rate: 1_000,
   wrkConnections: 50,
   latencyConnections: 16,
@@ -65,13 +71,15 @@ const fullDefaults: BenchOptions = {
 };
 
 /** --quick: one short run of everything, printed only, for smoke tests. */
-const quickDefaults: Partial<BenchOptions> = { quick: true, runs: 1, durationMs: 1_000, warmupMs: 250, tcpMegabytes: 32, out: undefined };
+const quickDefaults: Partial<BenchOptions> = { quick: true, runs: 1, durationMs: 1_000, warmupMs: 250, latencyWarmupMs: 250, tcpMegabytes: 32, out: undefined };
 
 export const BENCH_USAGE = `Usage: npm run bench -- [options]
   --quick                    one short run of every scenario, printed only (smoke test)
   --runs N                   runs per scenario and contender; the median is reported (default 3)
   --duration 10s             measured time of each load run (default 10s; --quick 1s)
   --warmup 2s                load sent first and thrown away (default 2s; --quick 250ms)
+  --latency-warmup 20s       the same before the fixed-rate latency runs, until a JIT runtime's proxy is in its
+                             steady state (default 20s; --quick 250ms)
   --rate 1000                requests/s of the fixed-rate latency runs (default 1000)
   --connections 50           wrk connections (default 50)
   --latency-connections 16   connections of the fixed-rate runs (default 16)
@@ -96,6 +104,7 @@ const valueFlags: Record<string, Flag> = {
   '--runs': integerFlag('--runs', 'runs', 1, 100),
   '--duration': durationFlag('--duration', 'durationMs', 100),
   '--warmup': durationFlag('--warmup', 'warmupMs', 0),
+  '--latency-warmup': durationFlag('--latency-warmup', 'latencyWarmupMs', 0),
   '--rate': integerFlag('--rate', 'rate', 1, 100_000),
   '--connections': integerFlag('--connections', 'wrkConnections', 1, 10_000),
   '--latency-connections': integerFlag('--latency-connections', 'latencyConnections', 1, 10_000),

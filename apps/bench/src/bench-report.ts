@@ -167,7 +167,7 @@ function latencySection(input: BenchReportInput): string {
   const pooled = (name: string): string => formatFigure((pooledHistogram(input.results, 'h1-latency', name)?.percentileUs(99) ?? Number.NaN) / 1_000, 3);
   return `### Latency at a fixed ${formatFigure(o.rate)} RPS (open loop)
 
-apps/bench's own generator (one Node process, ${o.latencyConnections} keep-alive connections) sends request *i* at start + *i*/rate whatever happened before, and times each response from that intended send time, so a stall shows up in every request it delays (no coordinated omission). HdrHistogram-style buckets, under 1.6 % error. Medians over runs of each run's percentile; "pooled p99" merges every request of every run. The generator's own lateness (timer granularity, CPU contention: "send lag") is counted too, as it is the same for every contender: read the differences to direct.
+apps/bench's own generator (one Node process, ${o.latencyConnections} keep-alive connections, ${formatFigure(o.durationMs)} ms measured after ${formatFigure(o.latencyWarmupMs)} ms of warm-up at the same rate, which a JIT runtime needs to reach the steady state of a long-running sidecar) sends request *i* at start + *i*/rate whatever happened before, and times each response from that intended send time, so a stall shows up in every request it delays (no coordinated omission). HdrHistogram-style buckets, under 1.6 % error. Medians over runs of each run's percentile; "pooled p99" merges every request of every run. The generator's own lateness (timer granularity, CPU contention: "send lag") is counted too, as it is the same for every contender: read the differences to direct.
 
 ${table(input, reader, columns, (c) => [
   formatFigure(reader.median(c.name, 'p50Ms'), 3),
@@ -321,7 +321,7 @@ ${machine}
 - Pinning: ${input.pinning}.
 - Other work on the machine: see the load average and CPU pressure above; with CPU pressure well above 10 % the absolute numbers mean little and even the ratios move between runs.
 - Runs: ${o.runs} per scenario and contender, interleaved (the contender order rotates each run); medians reported, every run listed.
-- Durations: ${o.durationMs} ms measured after ${o.warmupMs} ms of warm-up; fixed rate ${o.rate} RPS; TCP ${o.tcpMegabytes} MiB.
+- Durations: ${o.durationMs} ms measured after ${o.warmupMs} ms of warm-up (${o.latencyWarmupMs} ms before the fixed-rate latency runs); fixed rate ${o.rate} RPS; TCP ${o.tcpMegabytes} MiB.
 - Traffic stays on 127.0.0.1; every load tool is bounded in time and killed if it overruns.
 
 ${contenders}

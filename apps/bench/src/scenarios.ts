@@ -69,8 +69,8 @@ function preflight(port: number): Promise<void> {
   });
 }
 
-function toolTimeout(options: BenchOptions): number {
-  return options.warmupMs + options.durationMs + 20_000;
+function toolTimeout(options: BenchOptions, warmupMs = options.warmupMs): number {
+  return warmupMs + options.durationMs + 20_000;
 }
 
 export const h1MaxScenario: Scenario = {
@@ -115,7 +115,7 @@ export const h1LatencyScenario: Scenario = {
       await new Promise((resolve) => setTimeout(resolve, idleSettleMs(options)));
       const idle = target.pid === undefined ? undefined : sampleProcessTree(target.pid);
       await preflight(target.port);
-      const sampler = target.pid === undefined ? undefined : startSampler(target.pid, sampleEveryMs, options.warmupMs);
+      const sampler = target.pid === undefined ? undefined : startSampler(target.pid, sampleEveryMs, options.latencyWarmupMs);
       const run = await supervisor.run(
         {
           label: 'open-loop',
@@ -123,11 +123,11 @@ export const h1LatencyScenario: Scenario = {
           args: [
             join(helperDir, 'open-loop-main.js'),
             ...['--url', url(target.port), '--rate', String(options.rate), '--duration-ms', String(options.durationMs)],
-            ...['--warmup-ms', String(options.warmupMs), '--connections', String(options.latencyConnections)],
+            ...['--warmup-ms', String(options.latencyWarmupMs), '--connections', String(options.latencyConnections)],
           ],
           cpu: loadCpu,
         },
-        toolTimeout(options),
+        toolTimeout(options, options.latencyWarmupMs),
       );
       const load = summarizeSamples(sampler?.stop() ?? [], clockTicks());
       const problem = toolFailed(run);

@@ -181,7 +181,7 @@ function twoHopSection(input: BenchReportInput, reader: IdentityReader): string 
     row === IDENTITY_ROWS.direct ? 'no proxy' : `${formatFigure(reader.median(row, 'cpuCores'), 3)} / ${formatFigure(reader.median(row, 'serverCpuCores'), 3)}`;
   return `### Two hops with mTLS at a fixed ${formatFigure(o.rate)} RPS
 
-The open-loop generator of the one-hop latency table (${o.latencyConnections} keep-alive connections, ${formatFigure(o.durationMs)} ms after ${formatFigure(o.warmupMs)} ms of warm-up) against
+The open-loop generator of the one-hop latency table (${o.latencyConnections} keep-alive connections, ${formatFigure(o.durationMs)} ms after ${formatFigure(o.latencyWarmupMs)} ms of warm-up) against
 the backend directly, and through client proxy -> mTLS -> server proxy -> backend, one after the other in the same run (the order alternates
 between runs). \`weft-control --orchestrator file\` serves a mesh file in which the backend is a meshed instance of \`bench.default\` behind the
 server proxy's inbound port; the client proxy takes that endpoint from the control plane (\`WEFT_PROXY_CONTROL_ADDR\`), with its TLS identity,

@@ -343,7 +343,7 @@ async function twoHopLatency(context: RunContext): Promise<IdentityOutcomes> {
 /** The open-loop run through both proxies; the server proxy's CPU and RSS are sampled beside the client's. */
 async function measureTwoHop(context: RunContext, target: RunningContender, server: StartedIdentityProxy): Promise<RunOutcome> {
   const { deps } = context;
-  const sampler = server.pid === undefined ? undefined : startSampler(server.pid, sampleEveryMs, deps.options.warmupMs);
+  const sampler = server.pid === undefined ? undefined : startSampler(server.pid, sampleEveryMs, deps.options.latencyWarmupMs);
   const outcome = await h1LatencyScenario.run(deps.latencyContext, target);
   const serverLoad = summarizeSamples(sampler?.stop() ?? [], clockTicks());
   if (!outcome.ok) return outcome;
