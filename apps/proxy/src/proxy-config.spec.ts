@@ -27,6 +27,7 @@ describe('readProxyConfig', () => {
       failFastTimeout: '3s',
       shutdownGracePeriod: '2m',
       shutdownEndpoint: 'disabled',
+      transparent: 'off',
       tapDenyHeaders: readProxyConfig({}).tapDenyList.toString(),
       defaultInboundPolicy: 'all-unauthenticated',
       clusterNetworks: '10.0.0.0/8,100.64.0.0/10,172.16.0.0/12,192.168.0.0/16,fd00::/8',
@@ -194,6 +195,13 @@ describe('standalone endpoints and shutdown settings', () => {
     expect(() => readProxyConfig({ WEFT_PROXY_SHUTDOWN_ENDPOINT_ENABLED: 'yes' })).toThrow(
       /WEFT_PROXY_SHUTDOWN_ENDPOINT_ENABLED="yes": "yes" is not a boolean/,
     );
+  });
+
+  it('reads WEFT_PROXY_TRANSPARENT, a sidecar behind weft-init, and refuses a non-boolean', () => {
+    const config = readProxyConfig({ WEFT_PROXY_TRANSPARENT: 'true' });
+    expect(config.transparent).toBe(true);
+    expect(describeProxyConfig(config)).toMatchObject({ transparent: 'on' });
+    expect(() => readProxyConfig({ WEFT_PROXY_TRANSPARENT: 'sidecar' })).toThrow(/WEFT_PROXY_TRANSPARENT="sidecar": "sidecar" is not a boolean/);
   });
 });
 
