@@ -9,6 +9,7 @@ import {
   type DockerHealth,
   type DockerNetworkAddress,
 } from './docker-engine.js';
+import { type DockerApiEvent, dockerStatusCodeOf, followDockerEvents, parseDockerEventLine } from './docker-events-stream.js';
 
 /** The container events that can change a container's endpoints. */
 export const DOCKER_CONTAINER_ACTIONS = ['create', 'start', 'die', 'stop', 'destroy', 'health_status', 'rename'] as const;
@@ -16,13 +17,6 @@ export const DOCKER_CONTAINER_ACTIONS = ['create', 'start', 'die', 'stop', 'dest
 export const DOCKER_NETWORK_ACTIONS = ['connect', 'disconnect'] as const;
 
 type InspectInfo = Docker.ContainerInspectInfo;
-
-interface RawEvent {
-  readonly Type?: string;
-  readonly Action?: string;
-  readonly id?: string;
-  readonly Actor?: { readonly ID?: string; readonly Attributes?: Readonly<Record<string, string>> };
-}
 
 export class DockerodeEngine implements DockerEngine {
   readonly location: string;
@@ -42,43 +36,22 @@ export class DockerodeEngine implements DockerEngine {
     try {
       return dockerContainerOf(await this.docker.getContainer(id).inspect());
     } catch (error) {
-      if (statusCodeOf(error) === 404) return undefined;
+      if (dockerStatusCodeOf(error) === 404) return undefined;
       throw this.unavailable(error);
     }
   }
 
   async subscribe(handlers: DockerEventHandlers): Promise<DockerEventStream> {
     const filters = { type: ['container', 'network'], event: [...DOCKER_CONTAINER_ACTIONS, ...DOCKER_NETWORK_ACTIONS] };
-    const stream = (await this.call(() => this.docker.getEvents({ filters: JSON.stringify(filters) }))) as NodeJS.ReadableStream & {
-      destroy(): void;
-    };
-    let ended = false;
-    let closedByUs = false;
-    const end = (error?: Error): void => {
-      if (ended) return;
-      ended = true;
-      handlers.onEnd(closedByUs ? undefined : (error ?? new Error('the engine ended the events stream')));
-    };
-    let buffered = '';
-    stream.on('data', (chunk: Buffer | string) => {
-      buffered += chunk.toString();
-      const lines = buffered.split('\n');
-      buffered = lines.pop() ?? '';
-      for (const line of lines) {
-        const event = readEvent(line);
-        if (event) handlers.onEvent(event);
-      }
-    });
-    stream.on('error', (error: Error) => end(error));
-    stream.on('end', () => end());
-    stream.on('close', () => end());
-    return {
-      close: () => {
-        closedByUs = true;
-        stream.destroy();
-        end();
-      },
-    };
+    return this.call(() =>
+      followDockerEvents(this.docker, filters, {
+        onEvent: (raw) => {
+          const event = containerEventOf(raw);
+          if (event) handlers.onEvent(event);
+        },
+        onEnd: (error) => handlers.onEnd(error),
+      }),
+    );
   }
 
   private async call<T>(request: () => Promise<T>): Promise<T> {
@@ -90,25 +63,19 @@ export class DockerodeEngine implements DockerEngine {
   }
 
   private unavailable(error: unknown): Error {
-    if (statusCodeOf(error) !== undefined) return error instanceof Error ? error : new Error(String(error));
+    if (dockerStatusCodeOf(error) !== undefined) return error instanceof Error ? error : new Error(String(error));
     return new DockerEngineUnavailableError(this.location, error instanceof Error ? error.message : String(error));
   }
 }
 
-function statusCodeOf(error: unknown): number | undefined {
-  const code = (error as { statusCode?: unknown } | undefined)?.statusCode;
-  return typeof code === 'number' ? code : undefined;
-}
-
 /** One line of the events stream, as the container it is about; undefined for lines that are not such an event. */
 export function readEvent(line: string): { containerId: string; action: string } | undefined {
-  if (line.trim() === '') return undefined;
-  let raw: RawEvent;
-  try {
-    raw = JSON.parse(line) as RawEvent;
-  } catch {
-    return undefined;
-  }
+  const raw = parseDockerEventLine(line);
+  return raw === undefined ? undefined : containerEventOf(raw);
+}
+
+/** An event as the container it is about (a network event names it among its attributes); undefined for others. */
+function containerEventOf(raw: DockerApiEvent): { containerId: string; action: string } | undefined {
   const action = raw.Action ?? '';
   const containerId = raw.Type === 'network' ? raw.Actor?.Attributes?.['container'] : (raw.Actor?.ID ?? raw.id);
   return containerId === undefined || containerId === '' ? undefined : { containerId, action };

@@ -1,17 +1,11 @@
 // DockerodeSidecarEngine: SidecarEngine over the Docker engine's API on a unix socket, through dockerode.
+import { type DockerApiEvent, dockerStatusCodeOf, followDockerEvents } from '@weft/adapter-docker';
 import Docker from 'dockerode';
 import type { ContainerExit, ContainerFile, ContainerSpec, EngineContainer, EngineEventHandlers, EngineEventStream, SidecarEngine } from './sidecar-engine.js';
 import { tarArchive } from './tar-archive.js';
 
 /** The container events that can change whether an app needs a sidecar, or whether its sidecar still runs. */
 export const SIDECAR_EVENT_ACTIONS = ['start', 'die', 'destroy'] as const;
-
-interface RawEvent {
-  readonly Type?: string;
-  readonly Action?: string;
-  readonly id?: string;
-  readonly Actor?: { readonly ID?: string; readonly Attributes?: Readonly<Record<string, string>> };
-}
 
 export class DockerodeSidecarEngine implements SidecarEngine {
   readonly location: string;
@@ -39,7 +33,7 @@ export class DockerodeSidecarEngine implements SidecarEngine {
         startedAt: info.State.StartedAt,
       };
     } catch (error) {
-      if (statusCodeOf(error) === 404) return undefined;
+      if (dockerStatusCodeOf(error) === 404) return undefined;
       throw error;
     }
   }
@@ -96,54 +90,27 @@ export class DockerodeSidecarEngine implements SidecarEngine {
       await this.docker.getContainer(id).remove({ force: true });
     } catch (error) {
       // Gone already, or being removed by an earlier call.
-      if (statusCodeOf(error) === 404 || statusCodeOf(error) === 409) return;
+      if (dockerStatusCodeOf(error) === 404 || dockerStatusCodeOf(error) === 409) return;
       throw error;
     }
   }
 
   async subscribe(handlers: EngineEventHandlers): Promise<EngineEventStream> {
     const filters = { type: ['container'], event: [...SIDECAR_EVENT_ACTIONS] };
-    const stream = (await this.docker.getEvents({ filters: JSON.stringify(filters) })) as NodeJS.ReadableStream & { destroy(): void };
-    let ended = false;
-    let closedByUs = false;
-    const end = (error?: Error): void => {
-      if (ended) return;
-      ended = true;
-      handlers.onEnd(closedByUs ? undefined : (error ?? new Error('the engine ended the events stream')));
-    };
-    let pending = '';
-    stream.on('data', (chunk: Buffer | string) => {
-      pending += chunk.toString();
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) {
-        const event = parseEvent(line);
+    return followDockerEvents(this.docker, filters, {
+      onEvent: (raw) => {
+        const event = sidecarEventOf(raw);
         if (event !== undefined) handlers.onContainerEvent(event);
-      }
-    });
-    stream.on('error', (error: Error) => end(error));
-    stream.on('end', () => end());
-    stream.on('close', () => end());
-    return {
-      close: () => {
-        closedByUs = true;
-        stream.destroy();
-        end();
       },
-    };
+      onEnd: (error) => handlers.onEnd(error),
+    });
   }
 }
 
-function parseEvent(line: string): { id: string; action: string; labels: Readonly<Record<string, string>> } | undefined {
-  if (line.trim() === '') return undefined;
-  try {
-    const raw = JSON.parse(line) as RawEvent;
-    const id = raw.Actor?.ID ?? raw.id;
-    if (raw.Type !== 'container' || id === undefined || raw.Action === undefined) return undefined;
-    return { id, action: raw.Action, labels: raw.Actor?.Attributes ?? {} };
-  } catch {
-    return undefined;
-  }
+function sidecarEventOf(raw: DockerApiEvent): { id: string; action: string; labels: Readonly<Record<string, string>> } | undefined {
+  const id = raw.Actor?.ID ?? raw.id;
+  if (raw.Type !== 'container' || id === undefined || raw.Action === undefined) return undefined;
+  return { id, action: raw.Action, labels: raw.Actor?.Attributes ?? {} };
 }
 
 /** The text of a non-TTY container's log: frames of an 8-byte header (stream, 3 zero bytes, big-endian size) and a payload. */
@@ -158,8 +125,4 @@ export function demuxLogs(raw: Buffer): string {
     offset += 8 + size;
   }
   return Buffer.concat(parts).toString('utf8');
-}
-
-function statusCodeOf(error: unknown): number | undefined {
-  return typeof error === 'object' && error !== null && 'statusCode' in error && typeof error.statusCode === 'number' ? error.statusCode : undefined;
 }
