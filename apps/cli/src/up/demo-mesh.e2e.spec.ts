@@ -214,9 +214,12 @@ describe('weft up on the built-in demo (built CLI, control plane, proxies and de
       }
     }
 
-    // The metrics: retries and timeouts pile up as the traffic generator runs, so read until both show.
+    // The metrics: retries and timeouts pile up as the traffic generator runs, so read until both show and every
+    // instance has been called. The balancer sends catalog-slow only a probe now and then (a few calls in 20 s, each cut
+    // by the route timeout), so its first call may take a while.
     let scraped = await scrapeProxies(admins);
-    for (const deadline = Date.now() + 20_000; !showsRetriesAndTimeouts(getItemFigures(scraped.get('demo/web') ?? [])) && Date.now() < deadline; ) {
+    const settled = () => showsRetriesAndTimeouts(getItemFigures(scraped.get('demo/web') ?? [])) && plaintextHops(scraped).length === 0;
+    for (const deadline = Date.now() + 45_000; !settled() && Date.now() < deadline; ) {
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       scraped = await scrapeProxies(admins);
     }
