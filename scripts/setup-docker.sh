@@ -14,9 +14,22 @@ packages=(docker.io iptables iproute2)
 apt_install_missing --hold-services setup-docker "${packages[@]}"
 
 log=${WEFT_DOCKERD_LOG:-/var/log/weft-dockerd.log}
+pidfile=/var/run/docker.pid
 if ! docker info >/dev/null 2>&1; then
-  echo "setup-docker: starting dockerd (log: $log)"
-  nohup dockerd >"$log" 2>&1 </dev/null &
+  # An engine that was killed rather than stopped leaves its pid file behind, and a new one refuses to start while
+  # that file exists: remove it unless the pid in it is a dockerd that is still starting.
+  running=""
+  if [[ -f $pidfile ]]; then
+    pid=$(cat "$pidfile")
+    # Field 3 of /proc/<pid>/stat is the state; Z is a dead process not yet reaped.
+    { read -r _ comm state _ <"/proc/$pid/stat"; } 2>/dev/null || true
+    if [[ ${comm:-} == "(dockerd)" && ${state:-Z} != Z ]]; then running=yes; fi
+  fi
+  if [[ -z $running ]]; then
+    rm -f "$pidfile" /var/run/docker/containerd/containerd.pid
+    echo "setup-docker: starting dockerd (log: $log)"
+    nohup dockerd >"$log" 2>&1 </dev/null &
+  fi
   for _ in $(seq 1 60); do
     docker info >/dev/null 2>&1 && break
     sleep 0.5
