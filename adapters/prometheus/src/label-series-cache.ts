@@ -9,8 +9,7 @@ import {
   trafficLabelSet,
   type TrafficLabels,
 } from '@weft/core';
-import type { Counter, Gauge, Histogram } from 'prom-client';
-import type { FamilySeries, Labels } from './series-family.js';
+import type { FamilySeries, HistogramValue, Labels, ScalarValue } from './series-family.js';
 
 /**
  * The outcomes (classification and status codes, or classification and errno) remembered per label object; a label
@@ -22,45 +21,45 @@ const MAX_CACHED_OUTCOMES = 64;
 
 /** The series of one response outcome; each is resolved on the first recording that needs it. */
 export interface ResponseSeries {
-  total: FamilySeries<Counter<string>> | undefined;
-  latency: FamilySeries<Histogram<string>> | undefined;
+  total: FamilySeries<ScalarValue> | undefined;
+  latency: FamilySeries<HistogramValue> | undefined;
 }
 
 /** The request counter and the response outcomes of one label object, whatever its kind. */
 export interface RequestSeries {
   /** The flat label set of the object, built once. */
   readonly labels: Labels;
-  request: FamilySeries<Counter<string>> | undefined;
+  request: FamilySeries<ScalarValue> | undefined;
   /** Keyed by `outcomeKey`; made on the first response. */
   responses: Map<number | string, ResponseSeries> | undefined;
 }
 
 /** What a route label object records into: its requests and responses, and those of its attempts (`route_actual_*`). */
 export interface RouteSeries extends RequestSeries {
-  actualRequest: FamilySeries<Counter<string>> | undefined;
+  actualRequest: FamilySeries<ScalarValue> | undefined;
   /** Keyed by `outcomeKey`; made on the first attempt's response. */
   actualResponses: Map<number | string, ResponseSeries> | undefined;
 }
 
 /** What a traffic label object records into. */
 export interface TrafficSeries extends RequestSeries {
-  tcpOpen: FamilySeries<Counter<string>> | undefined;
-  openConnections: FamilySeries<Gauge<string>> | undefined;
-  readBytes: FamilySeries<Counter<string>> | undefined;
-  writeBytes: FamilySeries<Counter<string>> | undefined;
+  tcpOpen: FamilySeries<ScalarValue> | undefined;
+  openConnections: FamilySeries<ScalarValue> | undefined;
+  readBytes: FamilySeries<ScalarValue> | undefined;
+  writeBytes: FamilySeries<ScalarValue> | undefined;
   /** By classification, then errno; made on the first close. */
   closes: Map<string, Map<string | undefined, TcpCloseSeries>> | undefined;
 }
 
 export interface TcpCloseSeries {
-  total: FamilySeries<Counter<string>> | undefined;
+  total: FamilySeries<ScalarValue> | undefined;
 }
 
 /** What an authorization label object records into: its allow and its deny counter. */
 export interface AuthzSeries {
   readonly labels: Labels;
-  allow: FamilySeries<Counter<string>> | undefined;
-  deny: FamilySeries<Counter<string>> | undefined;
+  allow: FamilySeries<ScalarValue> | undefined;
+  deny: FamilySeries<ScalarValue> | undefined;
 }
 
 /**

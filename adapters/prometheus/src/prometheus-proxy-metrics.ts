@@ -1,4 +1,4 @@
-// PrometheusProxyMetrics: the proxy's traffic metrics as prom-client series on a private registry, scraped as Prometheus text.
+// PrometheusProxyMetrics: the proxy's traffic metrics (own series) and a private prom-client registry, scraped as Prometheus text.
 import {
   type AuthzLabels,
   type AuthzProtocol,
@@ -14,9 +14,9 @@ import {
   type TrafficLabels,
 } from '@weft/core';
 import { injectable } from 'inversify';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { actualResponseSeries, LabelSeriesCache, type ResponseSeries, responseSeries, tcpCloseSeries } from './label-series-cache.js';
-import { type Labels, SeriesFamily } from './series-family.js';
+import { HistogramValue, type Labels, ScalarValue, SeriesFamily } from './series-family.js';
 
 export const DEFAULT_MAX_SERIES_PER_FAMILY = 10_000;
 
@@ -48,26 +48,26 @@ export class PrometheusProxyMetrics implements ProxyMetrics {
   readonly contentType: string = Registry.PROMETHEUS_CONTENT_TYPE;
 
   private readonly overflows: Counter<'family'>;
-  private readonly requestTotal: SeriesFamily<Counter<string>>;
-  private readonly responseTotal: SeriesFamily<Counter<string>>;
-  private readonly responseLatency: SeriesFamily<Histogram<string>>;
-  private readonly routeRequestTotal: SeriesFamily<Counter<string>>;
-  private readonly routeResponseTotal: SeriesFamily<Counter<string>>;
-  private readonly routeResponseLatency: SeriesFamily<Histogram<string>>;
-  private readonly routeActualRequestTotal: SeriesFamily<Counter<string>>;
-  private readonly routeActualResponseTotal: SeriesFamily<Counter<string>>;
-  private readonly routeActualResponseLatency: SeriesFamily<Histogram<string>>;
-  private readonly tcpOpenTotal: SeriesFamily<Counter<string>>;
-  private readonly tcpCloseTotal: SeriesFamily<Counter<string>>;
-  private readonly tcpReadBytes: SeriesFamily<Counter<string>>;
-  private readonly tcpWriteBytes: SeriesFamily<Counter<string>>;
-  private readonly tcpOpenConnections: SeriesFamily<Gauge<string>>;
+  private readonly requestTotal: SeriesFamily<ScalarValue>;
+  private readonly responseTotal: SeriesFamily<ScalarValue>;
+  private readonly responseLatency: SeriesFamily<HistogramValue>;
+  private readonly routeRequestTotal: SeriesFamily<ScalarValue>;
+  private readonly routeResponseTotal: SeriesFamily<ScalarValue>;
+  private readonly routeResponseLatency: SeriesFamily<HistogramValue>;
+  private readonly routeActualRequestTotal: SeriesFamily<ScalarValue>;
+  private readonly routeActualResponseTotal: SeriesFamily<ScalarValue>;
+  private readonly routeActualResponseLatency: SeriesFamily<HistogramValue>;
+  private readonly tcpOpenTotal: SeriesFamily<ScalarValue>;
+  private readonly tcpCloseTotal: SeriesFamily<ScalarValue>;
+  private readonly tcpReadBytes: SeriesFamily<ScalarValue>;
+  private readonly tcpWriteBytes: SeriesFamily<ScalarValue>;
+  private readonly tcpOpenConnections: SeriesFamily<ScalarValue>;
   private readonly authzFamilies: Readonly<Record<AuthzProtocol, AuthzFamilies>>;
   private readonly certRefreshes: Counter;
   private readonly inboundTcpErrors: Counter<'error'>;
   private readonly certExpiration: Gauge;
   private readonly cache = new LabelSeriesCache();
-  private readonly families: readonly SeriesFamily<Counter<string> | Gauge<string> | Histogram<string>>[];
+  private readonly families: readonly SeriesFamily<ScalarValue | HistogramValue>[];
 
   constructor(options: PrometheusProxyMetricsOptions = {}) {
     const max = validMaxSeries(options.maxSeriesPerFamily ?? DEFAULT_MAX_SERIES_PER_FAMILY);
@@ -78,10 +78,10 @@ export class PrometheusProxyMetrics implements ProxyMetrics {
       registers: [this.registry],
     });
     const onOverflow = (family: string): void => this.overflows.inc({ family });
-    const counter = (name: string, help: string, overflowLabelNames: readonly string[]): SeriesFamily<Counter<string>> =>
-      new SeriesFamily({ name, help, type: 'counter', overflowLabelNames, create: makeCounter }, max, onOverflow);
-    const histogram = (name: string, help: string, overflowLabelNames: readonly string[]): SeriesFamily<Histogram<string>> =>
-      new SeriesFamily({ name, help, type: 'histogram', overflowLabelNames, create: makeHistogram }, max, onOverflow);
+    const counter = (name: string, help: string, overflowLabelNames: readonly string[]): SeriesFamily<ScalarValue> =>
+      new SeriesFamily({ name, help, type: 'counter', overflowLabelNames, create: makeScalar }, max, onOverflow);
+    const histogram = (name: string, help: string, overflowLabelNames: readonly string[]): SeriesFamily<HistogramValue> =>
+      new SeriesFamily({ name, help, type: 'histogram', overflowLabelNames, create: makeLatencyHistogram }, max, onOverflow);
 
     this.requestTotal = counter('request_total', 'Requests started.', TRAFFIC);
     this.responseTotal = counter('response_total', 'Responses ended, by classification and status.', [...TRAFFIC, 'classification']);
@@ -118,7 +118,7 @@ export class PrometheusProxyMetrics implements ProxyMetrics {
     this.tcpReadBytes = counter('tcp_read_bytes_total', 'Bytes read from closed connections.', TRAFFIC);
     this.tcpWriteBytes = counter('tcp_write_bytes_total', 'Bytes written to closed connections.', TRAFFIC);
     this.tcpOpenConnections = new SeriesFamily(
-      { name: 'tcp_open_connections', help: 'Connections open now.', type: 'gauge', overflowLabelNames: TRAFFIC, create: makeGauge },
+      { name: 'tcp_open_connections', help: 'Connections open now.', type: 'gauge', overflowLabelNames: TRAFFIC, create: makeScalar },
       max,
       onOverflow,
     );
@@ -250,8 +250,8 @@ export class PrometheusProxyMetrics implements ProxyMetrics {
 
   /** The whole scrape: the traffic families, then the registry's metrics, in the Prometheus text format. */
   async metricsText(): Promise<string> {
-    const families = await Promise.all(this.families.map((family) => family.render()));
-    return `${families.join('')}${await this.registry.metrics()}`;
+    const families = this.families.map((family) => family.render()).join('');
+    return `${families}${await this.registry.metrics()}`;
   }
 
   /**
@@ -262,8 +262,8 @@ export class PrometheusProxyMetrics implements ProxyMetrics {
     labels: Labels,
     outcome: ResponseSeries,
     response: RecordedResponse,
-    total: SeriesFamily<Counter<string>>,
-    latency: SeriesFamily<Histogram<string>>,
+    total: SeriesFamily<ScalarValue>,
+    latency: SeriesFamily<HistogramValue>,
   ): void {
     outcome.total ??= total.seriesFor({ ...labels, ...responseOutcomeLabelSet(response) });
     total.record(outcome.total, 1, increment);
@@ -285,47 +285,43 @@ export class PrometheusProxyMetrics implements ProxyMetrics {
 }
 
 interface AuthzFamilies {
-  readonly allow: SeriesFamily<Counter<string>>;
-  readonly deny: SeriesFamily<Counter<string>>;
+  readonly allow: SeriesFamily<ScalarValue>;
+  readonly deny: SeriesFamily<ScalarValue>;
 }
 
 function authzUnit(protocol: AuthzProtocol): string {
   return protocol === 'http' ? 'requests' : 'connections';
 }
 
-function makeCounter(name: string, help: string, labelNames: readonly string[]): Counter<string> {
-  return new Counter({ name, help, labelNames, registers: [] });
+function makeScalar(): ScalarValue {
+  return new ScalarValue();
 }
 
-function makeGauge(name: string, help: string, labelNames: readonly string[]): Gauge<string> {
-  return new Gauge({ name, help, labelNames, registers: [] });
+function makeLatencyHistogram(): HistogramValue {
+  return new HistogramValue(RESPONSE_LATENCY_BUCKETS_MS);
 }
 
-function makeHistogram(name: string, help: string, labelNames: readonly string[]): Histogram<string> {
-  return new Histogram({ name, help, labelNames, buckets: [...RESPONSE_LATENCY_BUCKETS_MS], registers: [] });
+// Recorders are plain functions, not closures over the amount, so a recording allocates nothing.
+
+function increment(counter: ScalarValue, delta: number): void {
+  counter.value += delta;
 }
 
-// Recorders are plain functions, not closures over the value, so a recording allocates nothing.
-
-function increment(counter: Counter<string>, labels: Labels, delta: number): void {
-  counter.inc(labels, delta);
+function raise(gauge: ScalarValue, delta: number): void {
+  gauge.value += delta;
 }
 
-function raise(gauge: Gauge<string>, labels: Labels, delta: number): void {
-  gauge.inc(labels, delta);
+function lower(gauge: ScalarValue, delta: number): void {
+  gauge.value -= delta;
 }
 
-function lower(gauge: Gauge<string>, labels: Labels, delta: number): void {
-  gauge.dec(labels, delta);
-}
-
-function observe(histogram: Histogram<string>, labels: Labels, valueMs: number): void {
-  histogram.observe(labels, valueMs);
+function observe(histogram: HistogramValue, valueMs: number): void {
+  histogram.observe(valueMs);
 }
 
 /**
  * Whether a latency or byte count can be recorded. One that is not a finite non-negative number (a caller's bug) is
- * dropped rather than recorded: prom-client would throw on a request's data path, or a counter would go backwards.
+ * dropped rather than recorded: a counter would go backwards, or a histogram's sum turn NaN.
  */
 function isAmount(value: number): boolean {
   return Number.isFinite(value) && value >= 0;
