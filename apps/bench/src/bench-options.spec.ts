@@ -49,6 +49,16 @@ describe('parseBenchOptions', () => {
     expect(joined.ok && joined.value.weftNodeFlags).toEqual(['--cpu-prof-dir=/tmp/weft-prof']);
   });
 
+  it('runs the bundled proxy unless --weft-build dist asks for the tsc tree, and names the choices for anything else', () => {
+    const defaults = parseBenchOptions([]);
+    expect(defaults.ok && defaults.value.weftBuild).toBe('bundle');
+    const dist = parseBenchOptions(['--weft-build', 'dist']);
+    expect(dist.ok && dist.value.weftBuild).toBe('dist');
+    const bad = parseBenchOptions(['--weft-build', 'esm']);
+    expect(bad.ok).toBe(false);
+    expect(!bad.ok && bad.error.message).toContain('--weft-build: choose bundle or dist');
+  });
+
   it('selects contenders and scenarios', () => {
     const result = parseBenchOptions(['--contenders', 'direct,nginx', '--scenarios', 'h1-max,tcp-throughput', '--no-pin']);
     expect(result.ok && result.value).toMatchObject({ contenders: ['direct', 'nginx'], scenarios: ['h1-max', 'tcp-throughput'], pin: false });

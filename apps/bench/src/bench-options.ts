@@ -3,6 +3,7 @@ import { err, InvalidInputError, ok, parseDuration, type Result } from '@weft/co
 import { type ContenderCommandSpec, parseContenderCommand } from './contender-command.js';
 import { PROPAGATION_SCENARIO_IDS, type PropagationScenarioId } from './control/propagation-scenario-ids.js';
 import { IDENTITY_SCENARIO_IDS, type IdentityScenarioId } from './identity/identity-scenario-ids.js';
+import { WEFT_BUILDS, type WeftBuild } from './weft-proxy-build.js';
 
 /** The scenarios run against every contender that has their mode. */
 export type ProxyScenarioId = 'h1-max' | 'h1-latency' | 'h1-hey' | 'h2c-max' | 'tcp-throughput';
@@ -41,6 +42,8 @@ export interface BenchOptions {
   readonly commands: readonly ContenderCommandSpec[];
   /** Node/V8 flags of the built-in Weft contender's process, e.g. ["--max-semi-space-size=2"]. */
   readonly weftNodeFlags: readonly string[];
+  /** Which build of the proxy Weft runs: the single-file bundle its images ship, or tsc's dist/ tree. */
+  readonly weftBuild: WeftBuild;
   readonly scenarios: readonly ScenarioId[];
   /** Markdown report path, or undefined to print only. */
   readonly out: string | undefined;
@@ -64,6 +67,7 @@ const fullDefaults: BenchOptions = {
   contenders: BUILTIN_CONTENDERS,
   commands: [],
   weftNodeFlags: [],
+  weftBuild: 'bundle',
   scenarios: SCENARIO_IDS,
   out: 'docs/benchmarks.md',
   pin: true,
@@ -91,6 +95,8 @@ export const BENCH_USAGE = `Usage: npm run bench -- [options]
                              NAME weft replaces the built-in Weft
   --weft-node-flags "FLAGS"  extra Node/V8 flags of the built-in Weft process, e.g. "--max-semi-space-size=2" or
                              "--cpu-prof --cpu-prof-dir=/tmp/weft-prof" (summarise with cpu-profile-main.js)
+  --weft-build bundle|dist   run the proxy as its images ship it, one esbuild bundle (default), or tsc's
+                             apps/proxy/dist tree
   --scenarios a,b,...        among ${SCENARIO_IDS.join(', ')} (default all;
                              ${[...IDENTITY_SCENARIO_IDS, ...PROPAGATION_SCENARIO_IDS].join(', ')} run when weft is among the contenders;
                              endpoint-propagation: 100 gRPC subscribers, 20 endpoint changes (--quick 5))
@@ -126,6 +132,11 @@ const valueFlags: Record<string, Flag> = {
     const bad = flags.find((flag) => !/^--[a-z0-9][a-z0-9-_]*(=\S+)?$/i.test(flag));
     if (bad !== undefined) return err(new InvalidBenchOptionError(value, `--weft-node-flags: "${bad}" is not a --flag or --flag=value, e.g. "--max-semi-space-size=2"`));
     into.weftNodeFlags = flags;
+    return ok(undefined);
+  },
+  '--weft-build': (value, into) => {
+    if (!(WEFT_BUILDS as readonly string[]).includes(value)) return err(new InvalidBenchOptionError(value, `--weft-build: choose ${WEFT_BUILDS.join(' or ')}`));
+    into.weftBuild = value as WeftBuild;
     return ok(undefined);
   },
   '--scenarios': (value, into) => {

@@ -15,6 +15,7 @@ import { ProcessSupervisor } from './process-supervisor.js';
 import { BACKEND_BODY, nginxBackendConfig } from './proxy-configs.js';
 import { type Scenario, type ScenarioContext, SCENARIOS } from './scenarios.js';
 import { weftContender } from './weft-contender.js';
+import { type WeftProxyBuild, weftProxyBuild } from './weft-proxy-build.js';
 
 export interface BenchRun {
   readonly contenders: readonly Contender[];
@@ -37,9 +38,9 @@ export interface BenchIo {
 }
 
 /** The contenders the options name, in their order; a command named `weft` stands in for the built-in Weft. */
-export function selectContenders(options: BenchOptions, helperDir: string): Contender[] {
+export function selectContenders(options: BenchOptions, helperDir: string, proxyBuild: WeftProxyBuild): Contender[] {
   const commands = options.commands.map(commandContender);
-  const weft = weftContender({ repoRoot: resolve(helperDir, '../../..'), nodeFlags: options.weftNodeFlags, nodePath: process.execPath });
+  const weft = weftContender({ repoRoot: resolve(helperDir, '../../..'), build: proxyBuild, nodeFlags: options.weftNodeFlags, nodePath: process.execPath });
   const builtIn = [directContender, haproxyContender, nginxContender, httpProxyContender(helperDir), weft];
   const all = [...builtIn.filter((contender) => !commands.some((command) => command.name === contender.name)), ...commands];
   return options.contenders.flatMap((name) => all.filter((contender) => contender.name === name));
@@ -71,7 +72,8 @@ export async function runBench(options: BenchOptions, helperDir: string, io: Ben
   };
   process.once('exit', killOnExit);
   const { cpus, pinning } = chooseCpus(options);
-  const contenders = selectContenders(options, helperDir);
+  const proxyBuild = weftProxyBuild(resolve(helperDir, '../../..'), options.weftBuild, join(root, 'weft-proxy-bundle'));
+  const contenders = selectContenders(options, helperDir, proxyBuild);
   const configs = new Map<string, string>();
   const results: Partial<Record<ScenarioId, Record<string, RunOutcome[]>>> = {};
   let commands: string[] = [];
@@ -85,7 +87,7 @@ export async function runBench(options: BenchOptions, helperDir: string, io: Ben
     const recordConfig = (title: string, text: string): void => {
       if (!configs.has(title)) configs.set(title, text);
     };
-    identity = new IdentityBench({ options, supervisor, loadCpu: cpus.load, proxyCpu: cpus.proxy, helperDir, repoRoot: resolve(helperDir, '../../..'), root, backendHttp1Port: backend.http1, sinkPort, latencyContext: context, recordConfig });
+    identity = new IdentityBench({ options, supervisor, loadCpu: cpus.load, proxyCpu: cpus.proxy, helperDir, repoRoot: resolve(helperDir, '../../..'), proxyBuild, root, backendHttp1Port: backend.http1, sinkPort, latencyContext: context, recordConfig });
     const skipped = identityScenariosSkipped(options);
     if (skipped !== undefined) io.log(skipped);
     propagation = new PropagationBench({ options, supervisor, loadCpu: cpus.load, proxyCpu: cpus.proxy, helperDir, repoRoot: resolve(helperDir, '../../..'), root, takenPorts: [backend.http1, backend.h2c, sinkPort], recordConfig });

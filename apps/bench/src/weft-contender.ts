@@ -1,19 +1,17 @@
 // The built-in Weft contender: the built proxy, started by its launcher (apps/proxy/bin/weft-proxy) in local mode, one upstream listener in front of the backend.
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ProxyMode } from './contender-command.js';
 import { startListening } from './builtin-contenders.js';
 import type { Contender, ContenderStartContext } from './contender.js';
 import { freeLoopbackPort, LOOPBACK } from './loopback-port.js';
+import type { WeftProxyBuild } from './weft-proxy-build.js';
 
 /** The service the benchmark upstream stands for; its endpoint is the backend (or the TCP sink). */
 export const WEFT_BENCH_SERVICE = 'bench.default.svc.cluster.local';
 /** Port of the service in HTTP modes; in tcp mode the service port is the sink's own port, listed as opaque. */
 const HTTP_SERVICE_PORT = 80;
-export const WEFT_PROXY_ENTRY = 'apps/proxy/dist/main.js';
-/** How users start the proxy: dist/main.js under the V8 settings it is tuned for. */
+/** How users start the proxy: its main file (WEFT_PROXY_MAIN, default dist/main.js) under the V8 settings it is tuned for. */
 export const WEFT_PROXY_LAUNCHER = 'apps/proxy/bin/weft-proxy';
-export const WEFT_BUILD_COMMAND = 'npx nx run @weft/proxy:build';
 
 export interface WeftPorts {
   /** Where the upstream listener takes clients (the contender's port). */
@@ -52,8 +50,10 @@ export function envArguments(env: Readonly<Record<string, string>>): string[] {
 }
 
 export interface WeftContenderOptions {
-  /** The repository root, which holds apps/proxy/dist/main.js. */
+  /** The repository root, which holds the launcher. */
   readonly repoRoot: string;
+  /** The build the launcher runs (bundle or dist). */
+  readonly build: WeftProxyBuild;
   /** Node/V8 flags added to the launcher's own (WEFT_PROXY_NODE_FLAGS), e.g. ["--cpu-prof"]. */
   readonly nodeFlags: readonly string[];
   /** The Node that runs the proxy (the harness's own: Node 24 under `npm run bench`). */
@@ -61,7 +61,6 @@ export interface WeftContenderOptions {
 }
 
 export function weftContender(options: WeftContenderOptions): Contender {
-  const entry = join(options.repoRoot, WEFT_PROXY_ENTRY);
   const launcher = join(options.repoRoot, WEFT_PROXY_LAUNCHER);
   const flags = options.nodeFlags.length === 0 ? 'no extra Node flags' : `extra Node flags \`${options.nodeFlags.join(' ')}\``;
   return {
@@ -69,13 +68,13 @@ export function weftContender(options: WeftContenderOptions): Contender {
     label: 'Weft',
     modes: ['http1', 'h2c', 'tcp'],
     setup:
-      `the built proxy (\`${WEFT_PROXY_ENTRY}\` started by \`${WEFT_PROXY_LAUNCHER}\`, with its \`--max-semi-space-size=8\`; ${flags}) in local mode: one upstream listener for \`${WEFT_BENCH_SERVICE}\` ` +
+      `${options.build.description}, started by \`${WEFT_PROXY_LAUNCHER}\` (with its \`--max-semi-space-size=8\`; ${flags}) in local mode: one upstream listener for \`${WEFT_BENCH_SERVICE}\` ` +
       'with a static endpoint on the backend (HTTP/1.1 via an undici Pool; h2c via pooled h2 sessions; tcp: the service port is opaque, ' +
       'so detection is skipped), its other listeners on free loopback ports, one process',
     start: async (context) => {
-      if (!existsSync(entry)) throw new Error(`${WEFT_PROXY_ENTRY} is missing; build it with ${WEFT_BUILD_COMMAND} (npm run bench builds it)`);
       const env = {
         ...weftProxyEnv(context.mode, await weftPorts(context)),
+        WEFT_PROXY_MAIN: options.build.main(),
         WEFT_NODE: options.nodePath,
         ...(options.nodeFlags.length > 0 ? { WEFT_PROXY_NODE_FLAGS: options.nodeFlags.join(' ') } : {}),
       };

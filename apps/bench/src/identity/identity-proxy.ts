@@ -1,9 +1,9 @@
 // A Weft proxy with a real identity, started through its launcher: certified by the control plane, ready only with its certificate.
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { LOOPBACK } from '../loopback-port.js';
 import type { ProcessSupervisor } from '../process-supervisor.js';
-import { envArguments, WEFT_BENCH_SERVICE, WEFT_BUILD_COMMAND, WEFT_PROXY_ENTRY, WEFT_PROXY_LAUNCHER } from '../weft-contender.js';
+import { envArguments, WEFT_BENCH_SERVICE, WEFT_PROXY_LAUNCHER } from '../weft-contender.js';
+import type { WeftProxyBuild } from '../weft-proxy-build.js';
 import { waitForReady } from './wait-for-ready.js';
 
 /** The port of the benchmark service in the mesh file; the client proxy's upstream listener targets it. */
@@ -63,6 +63,8 @@ export function identityProxyEnv(launch: IdentityProxyLaunch): Record<string, st
 
 export interface IdentityProxyOptions {
   readonly repoRoot: string;
+  /** The build the launcher runs (bundle or dist). */
+  readonly build: WeftProxyBuild;
   readonly supervisor: ProcessSupervisor;
   readonly cpu: number | undefined;
   /** The Node that runs the proxy (the harness's own). */
@@ -81,11 +83,9 @@ export interface RunningIdentityProxy {
 
 /** Starts the proxy through apps/proxy/bin/weft-proxy and waits until /ready is 200, i.e. it holds a certificate. */
 export async function startIdentityProxy(launch: IdentityProxyLaunch, options: IdentityProxyOptions): Promise<RunningIdentityProxy> {
-  if (!existsSync(join(options.repoRoot, WEFT_PROXY_ENTRY))) {
-    throw new Error(`${WEFT_PROXY_ENTRY} is missing; build it with ${WEFT_BUILD_COMMAND} (npm run bench builds it)`);
-  }
   const env = {
     ...identityProxyEnv(launch),
+    WEFT_PROXY_MAIN: options.build.main(),
     WEFT_NODE: options.nodePath,
     ...(options.nodeFlags.length > 0 ? { WEFT_PROXY_NODE_FLAGS: options.nodeFlags.join(' ') } : {}),
   };

@@ -18,6 +18,7 @@ import { type IdentityProxyLaunch, type RunningIdentityProxy, startIdentityProxy
 import { fetchProxyMetrics, meshedInboundConnections } from './meshed-connections.js';
 import { benchWorkload, createMeshIdentityMaterial, type MeshIdentityMaterial } from './mesh-identity-material.js';
 import { parseHandshakeReport } from './mtls-handshakes.js';
+import type { WeftProxyBuild } from '../weft-proxy-build.js';
 
 /** The server side's workload (the proxy in front of the backend or the sink) and the client side's. */
 export const SERVER_WORKLOAD = benchWorkload('bench');
@@ -33,6 +34,8 @@ export interface IdentityBenchDeps {
   /** apps/bench/dist: the helpers are in its identity/ folder. */
   readonly helperDir: string;
   readonly repoRoot: string;
+  /** The proxy build the harness runs (bundle or dist). */
+  readonly proxyBuild: WeftProxyBuild;
   /** The run's temporary folder (removed by the harness). */
   readonly root: string;
   readonly backendHttp1Port: number;
@@ -215,6 +218,7 @@ async function startProxy(context: RunContext, control: RunningControlPlaneProce
   };
   const proxy = await startIdentityProxy(launch, {
     repoRoot: deps.repoRoot,
+    build: deps.proxyBuild,
     supervisor: deps.supervisor,
     cpu: deps.proxyCpu,
     nodePath: process.execPath,
