@@ -51,10 +51,7 @@ export class H2Exchange extends ForwardExchange<H2ForwardContext, H2Attempt> {
       grpc: isGrpcContentType(rawHeaderValue(rawHeaders, 'content-type')),
       method: rawHeaderValue(rawHeaders, ':method') ?? 'GET',
       path: rawHeaderValue(rawHeaders, ':path') ?? '/',
-      source: () => {
-        const socket = downstream.session?.socket;
-        return { ip: socket?.remoteAddress ?? '', port: socket?.remotePort ?? 0 };
-      },
+      client: downstream.session?.socket,
     });
     const clientId = destination.kind === 'direct' ? destination.inbound?.clientId : undefined;
     this.headers = withClientId(forwardH2RequestHeaders(rawHeaders, { stripClientId: context.stripClientId }), clientId);
@@ -62,8 +59,9 @@ export class H2Exchange extends ForwardExchange<H2ForwardContext, H2Attempt> {
   }
 
   start(): void {
-    this.downstream.once('close', this.onDownstreamClose);
-    this.downstream.on('wantTrailers', this.onWantTrailers);
+    // Listeners are made here, never kept in fields: see PER_REQUEST_FUNCTIONS in forward-exchange.ts.
+    this.downstream.once('close', () => this.downstreamClosed());
+    this.downstream.on('wantTrailers', () => this.sendTrailers());
     if (this.destination.kind === 'balanced') this.startRoute(this.destination);
     if (!this.bodyless) {
       // Kept for a replay on retryable routes, and on balanced ones until the request is on the wire (connect failures).
@@ -195,13 +193,13 @@ export class H2Exchange extends ForwardExchange<H2ForwardContext, H2Attempt> {
     this.finish(attempt.status, attempt.grpcStatus, undefined, undefined, attempt.trailers);
   }
 
-  private readonly onWantTrailers = (): void => {
+  private sendTrailers(): void {
     try {
       this.downstream.sendTrailers(headerObjectOf(this.trailers));
     } catch {
       resetH2Stream(this.downstream, NGHTTP2_INTERNAL_ERROR);
     }
-  };
+  }
 
   private onAttemptClosed(attempt: H2Attempt, unsent?: AttemptFailure): void {
     if (attempt.complete) {
@@ -320,7 +318,7 @@ export class H2Exchange extends ForwardExchange<H2ForwardContext, H2Attempt> {
   }
 
   /** The client's stream closed: before the end of the exchange its reset goes upstream with the same code. */
-  private readonly onDownstreamClose = (): void => {
+  private downstreamClosed(): void {
     const code = this.downstream.rstCode ?? NGHTTP2_CANCEL;
     const attempt = this.current;
     if (this.done) {
@@ -330,7 +328,7 @@ export class H2Exchange extends ForwardExchange<H2ForwardContext, H2Attempt> {
     }
     attempt?.cancel(code === NGHTTP2_NO_ERROR ? NGHTTP2_CANCEL : code);
     this.finish(this.committed ? attempt?.status : undefined, undefined, 'client reset the stream', code);
-  };
+  }
 
   // ----- tap -----
 

@@ -25,8 +25,6 @@ export class AttemptHandler implements Dispatcher.DispatchHandler {
   /** The response is a failure being drained or cut before a retry. */
   retrying = false;
   recorded = false;
-  /** Resumes a response paused for backpressure; bound so it can be a 'drain' listener. */
-  readonly resume = (): void => this.resumeUpstream?.();
   private resumeUpstream: (() => void) | undefined;
   private abortUpstream: ((error?: Error) => void) | undefined;
   private cancelled = false;
@@ -41,6 +39,11 @@ export class AttemptHandler implements Dispatcher.DispatchHandler {
     private readonly exchange: ProxyExchange,
     readonly endpoint: ChosenEndpoint,
   ) {}
+
+  /** Resumes a response paused for backpressure. */
+  resume(): void {
+    this.resumeUpstream?.();
+  }
 
   /** Stops the attempt; undici then reports an error, which the exchange ignores for a stale attempt. */
   cancel(): void {

@@ -1,5 +1,5 @@
 // ForwardExchange: what the HTTP/1 and HTTP/2 exchanges share: endpoint choice, route, retry budget, timeouts, outcome, tap, metrics.
-import { type CompiledProfileRoute, formatSocketAddress, isFailureResponse, matchProfileRoute, type RouteLabels, type SocketAddress } from '@weft/core';
+import { type CompiledProfileRoute, formatSocketAddress, isFailureResponse, matchProfileRoute, type RouteLabels } from '@weft/core';
 import { performance } from 'node:perf_hooks';
 import type { TapHeaders } from '../tap/tap-headers.js';
 import {
@@ -39,12 +39,27 @@ export interface ExchangeRequest {
   readonly grpc: boolean;
   readonly method: string;
   readonly path: string;
-  /** The client's address, read only if somebody taps. */
-  readonly source: () => SocketAddress;
+  /** The client's connection, whose address is read only if somebody taps. */
+  readonly client: ClientConnection | undefined;
+}
+
+/** The part of a client socket an exchange reads (for tap's source address). */
+export interface ClientConnection {
+  readonly remoteAddress?: string | undefined;
+  readonly remotePort?: number | undefined;
 }
 
 /** The part of tap's requestInit only the protocol knows. */
 export type TapRequestLine = Pick<TapRequestFields, 'method' | 'scheme' | 'authority' | 'path' | 'headers'>;
+
+/**
+ * PER_REQUEST_FUNCTIONS: objects made for every request (exchanges, attempts, leases) keep no function in a field.
+ * A closure stored in a field of a per-request object keeps that request's objects (client request and response,
+ * upstream request, buffers) alive through young-generation collections, so they are promoted and wait in the old
+ * generation for a full collection. Measured at 1,000 RPS: about 1 MB promoted per scavenge and 4-7 ms scavenges,
+ * against 0.5 ms with none (which showed as the p99). Listeners are made where they are registered instead, and
+ * callbacks are methods.
+ */
 
 /**
  * One forwarded request. The protocol sends attempts, reads responses and writes to the client; this base decides
@@ -79,7 +94,10 @@ export abstract class ForwardExchange<C extends ExchangeContext, A extends Excha
     this.method = request.method;
     this.path = request.path;
     const hub = context.tap;
-    if (hub?.isTapping() === true) this.tap = new RequestTap(hub, context.direction, request.source(), this.startedAt);
+    if (hub?.isTapping() === true) {
+      const source = { ip: request.client?.remoteAddress ?? '', port: request.client?.remotePort ?? 0 };
+      this.tap = new RequestTap(hub, context.direction, source, this.startedAt);
+    }
   }
 
   /** A new attempt on `chosen`, not yet sent. */
@@ -179,13 +197,13 @@ export abstract class ForwardExchange<C extends ExchangeContext, A extends Excha
     this.finish(this.grpc ? 200 : status, this.grpc ? grpcStatusOf(status) : undefined, undefined, resetCode);
   }
 
-  private readonly onRouteTimeout = (): void => {
+  private routeTimedOut(): void {
     this.routeTimer = undefined;
     if (this.committed || this.done) return;
     if (this.current !== undefined) this.cancelAttempt(this.current);
     const route = this.route;
     this.fail(504, `route "${route?.name ?? ''}" timed out after ${route?.timeoutMs ?? 0} ms`);
-  };
+  }
 
   /**
    * The exchange is over when its response (real or synthetic) went out whole, or the client left. `resetCode` is
@@ -236,7 +254,7 @@ export abstract class ForwardExchange<C extends ExchangeContext, A extends Excha
     // Retries are a share of the requests that could be retried, as in Linkerd.
     if (this.route?.isRetryable === true) logical.retryBudget().deposit();
     const timeoutMs = this.route?.timeoutMs;
-    if (timeoutMs !== undefined && timeoutMs > 0) this.routeTimer = setTimeout(this.onRouteTimeout, timeoutMs);
+    if (timeoutMs !== undefined && timeoutMs > 0) this.routeTimer = setTimeout(() => this.routeTimedOut(), timeoutMs);
   }
 
   protected recordAttempt(attempt: A, error: string | undefined): void {

@@ -41,14 +41,15 @@ export class ProxyExchange extends ForwardExchange<ForwardContext, AttemptHandle
       grpc: isGrpcContentType(req.headers['content-type']),
       method: req.method ?? 'GET',
       path: req.url ?? '/',
-      source: () => ({ ip: req.socket.remoteAddress ?? '', port: req.socket.remotePort ?? 0 }),
+      client: req.socket,
     });
     const clientId = destination.kind === 'direct' ? destination.inbound?.clientId : undefined;
     this.headers = withClientId(forwardRequestHeaders(req.rawHeaders, { stripClientId: context.stripClientId }), clientId);
   }
 
   start(): void {
-    this.res.on('close', this.onDownstreamClose);
+    // Listeners are made here, never kept in fields: see PER_REQUEST_FUNCTIONS in forward-exchange.ts.
+    this.res.on('close', () => this.downstreamClosed());
     if (this.destination.kind === 'balanced') this.startRoute(this.destination);
     const te = this.req.headers['transfer-encoding'];
     const length = this.req.headers['content-length'];
@@ -94,7 +95,7 @@ export class ProxyExchange extends ForwardExchange<ForwardContext, AttemptHandle
     }
     if (this.tap !== undefined) this.tap.responseBytes += chunk.length;
     const flowing = this.res.write(chunk);
-    if (!flowing) this.res.once('drain', handler.resume);
+    if (!flowing) this.res.once('drain', () => handler.resume());
     return flowing;
   }
 
@@ -244,11 +245,11 @@ export class ProxyExchange extends ForwardExchange<ForwardContext, AttemptHandle
     return answered ? undefined : CONNECTION_CUT;
   }
 
-  private readonly onDownstreamClose = (): void => {
+  private downstreamClosed(): void {
     if (this.done) return;
     this.current?.cancel();
     this.finish(this.committed ? this.res.statusCode : undefined, undefined, 'client closed the connection', CONNECTION_CUT);
-  };
+  }
 
   // ----- tap -----
 

@@ -69,6 +69,7 @@ export class EndpointBalancer {
   private fallback: NameFallback | undefined;
   private readonly listeners = new Set<() => void>();
   private readonly subscription: Subscription;
+  private readonly accrual: FailureAccrual;
 
   constructor(
     discovery: DiscoverEndpoints,
@@ -76,9 +77,11 @@ export class EndpointBalancer {
     private readonly clock: Clock,
     private readonly random: RandomSource,
     private readonly ewmaOptions: PeakEwmaOptions = {},
-    private readonly backoff: FailureBackoff = DEFAULT_FAILURE_BACKOFF,
+    backoff: FailureBackoff = DEFAULT_FAILURE_BACKOFF,
     private readonly nameFallback?: NameFallbackOptions,
   ) {
+    // Before the watch: its first update may already come synchronously.
+    this.accrual = new FailureAccrual(clock, backoff);
     this.subscription = discovery.watch(target, (update) => this.apply(update));
   }
 
@@ -114,16 +117,7 @@ export class EndpointBalancer {
     const member = pickP2c(candidates, this.random) ?? this.leastRecentlyFailed(candidates);
     if (!member) return undefined;
     member.ewma.start();
-    let finished = false;
-    return {
-      endpoint: member.endpoint,
-      finish: ({ rttMs, failed }) => {
-        if (finished) return;
-        finished = true;
-        member.ewma.end(rttMs);
-        this.record(member, failed);
-      },
-    };
+    return new MemberLease(member, this.accrual);
   }
 
   /** Records a failure (e.g. a connect error) or a success of an endpoint outside a lease. */
@@ -148,15 +142,9 @@ export class EndpointBalancer {
 
   /** A failure skips the endpoint for a backoff that doubles with each consecutive failure; a success clears it. */
   private record(member: Member, failed: boolean): void {
-    if (!failed) {
-      member.failures = 0;
-      member.failingUntil = 0;
-      return;
-    }
-    member.failures += 1;
-    const delay = Math.min(this.backoff.initialMs * 2 ** (member.failures - 1), this.backoff.maxMs);
-    member.failingUntil = this.clock.now() + delay;
+    this.accrual.record(member, failed);
   }
+
 
   private apply(update: EndpointUpdate): void {
     this.candidates = undefined;
@@ -284,5 +272,48 @@ export class EndpointBalancer {
       };
       this.members.set(key, member);
     }
+  }
+}
+
+/** Consecutive failures put an endpoint aside for a doubling time; a success clears them. */
+class FailureAccrual {
+  constructor(
+    private readonly clock: Clock,
+    private readonly backoff: FailureBackoff,
+  ) {}
+
+  record(member: Member, failed: boolean): void {
+    if (!failed) {
+      member.failures = 0;
+      member.failingUntil = 0;
+      return;
+    }
+    member.failures += 1;
+    const delay = Math.min(this.backoff.initialMs * 2 ** (member.failures - 1), this.backoff.maxMs);
+    member.failingUntil = this.clock.now() + delay;
+  }
+}
+
+/**
+ * A lease: a small object whose fields hold no function (see PER_REQUEST_FUNCTIONS in http/forward-exchange.ts): it is made on every request, and a
+ * function stored in a per-request object keeps that request's objects alive through young-generation collections
+ * (they are then promoted and wait for a full collection; measured: ~1 MB promoted per scavenge at 1,000 RPS).
+ */
+class MemberLease implements BalancerLease {
+  readonly endpoint: Endpoint;
+  private finished = false;
+
+  constructor(
+    private readonly member: Member,
+    private readonly accrual: FailureAccrual,
+  ) {
+    this.endpoint = member.endpoint;
+  }
+
+  finish(outcome: { readonly rttMs: number; readonly failed: boolean }): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.member.ewma.end(outcome.rttMs);
+    this.accrual.record(this.member, outcome.failed);
   }
 }
