@@ -101,6 +101,8 @@ describe('npm run bench -- --quick (direct and the built-in Weft)', () => {
       expect(figure(cells(report, '### Proxy memory and CPU', 'Weft')[1])).toBeGreaterThan(10);
       // The proxy's environment is in the report, and the command line carries it, the launcher and the extra Node flags.
       expect(report).toContain('WEFT_PROXY_UPSTREAMS=bench=bench.default.svc.cluster.local:80@');
+      // The proxy ran as its image ships it: the bundle staged for the run, through the same launcher.
+      expect(report).toMatch(/WEFT_PROXY_MAIN=\S+\/weft-proxy-bundle\/proxy\/dist\/main\.js /);
       expect(report).toMatch(/WEFT_PROXY_OPAQUE_PORTS=\d+/);
       expect(report).toMatch(/taskset -c 1 env WEFT_PROXY_UPSTREAMS=\S+ .* WEFT_NODE=\S+ WEFT_PROXY_NODE_FLAGS=--max-old-space-size=256 \S*apps\/proxy\/bin\/weft-proxy/);
       expect(leftoverProcesses()).toEqual([]);
