@@ -22,9 +22,6 @@ export class H2RequestBody {
   private retainedBytes = 0;
   private retaining: boolean;
   private sourceEnded = false;
-  private readonly onDrain = (): void => {
-    this.source.resume();
-  };
 
   constructor(
     private readonly source: BodySource,
@@ -67,7 +64,6 @@ export class H2RequestBody {
   /** Stops feeding the current attempt; the client's body waits (paused) for the next one. */
   detach(): void {
     if (this.sink === undefined) return;
-    this.sink.off('drain', this.onDrain);
     this.sink = undefined;
     this.source.pause();
   }
@@ -96,7 +92,10 @@ export class H2RequestBody {
     if (sink === undefined || sink.writableEnded || sink.destroyed) return;
     if (!sink.write(chunk)) {
       this.source.pause();
-      sink.once('drain', this.onDrain);
+      // A listener of its own (see PER_REQUEST_FUNCTIONS in http/forward-exchange.ts); a sink detached meanwhile resumes nothing.
+      sink.once('drain', () => {
+        if (this.sink === sink) this.source.resume();
+      });
     }
   }
 }

@@ -5,9 +5,11 @@ import { type Authority, makeEndpoint, parseAuthority, unwrap } from '@weft/core
 import { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServerHttp2Stream } from 'node:http2';
 import { Socket } from 'node:net';
+import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { H2Attempt } from '../h2/h2-attempt.js';
 import { H2Exchange } from '../h2/h2-exchange.js';
+import { H2RequestBody } from '../h2/h2-request-body.js';
 import type { H2Upstream } from '../h2/h2-upstream-sessions.js';
 import type { H2ForwardContext } from '../h2/h2-forward-context.js';
 import { EndpointBalancer } from '../outbound/endpoint-balancer.js';
@@ -49,6 +51,7 @@ describe('objects made per request', () => {
     const exchange = new H2Exchange(context, downstream, [':method', 'GET', ':path', '/books/1', ':authority', 'books'], true, direct);
     expect(functionFields(exchange)).toEqual([]);
     expect(functionFields(new H2Attempt(chosen, {} as H2Upstream))).toEqual([]);
+    expect(functionFields(new H2RequestBody(new PassThrough(), 1024, true))).toEqual([]);
   });
 
   it("a balancer's lease keeps no function in a field", () => {
