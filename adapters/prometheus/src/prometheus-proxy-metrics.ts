@@ -213,7 +213,7 @@ export class PrometheusProxyMetrics implements ProxyMetrics {
   tcpOpened(labels: TrafficLabels): void {
     const traffic = this.cache.trafficSeries(labels);
     this.tcpOpenTotal.record((traffic.tcpOpen ??= this.tcpOpenTotal.seriesFor(traffic.labels)), 1, increment);
-    this.tcpOpenConnections.record((traffic.openConnections ??= this.tcpOpenConnections.seriesFor(traffic.labels)), 1, raise);
+    this.tcpOpenConnections.record((traffic.openConnections ??= this.tcpOpenConnections.seriesFor(traffic.labels)), 1, increment);
   }
 
   tcpClosed(labels: TrafficLabels, close: RecordedTcpClose): void {
@@ -303,12 +303,9 @@ function makeLatencyHistogram(): HistogramValue {
 
 // Recorders are plain functions, not closures over the amount, so a recording allocates nothing.
 
+/** A counter's increment, or a gauge's rise. */
 function increment(counter: ScalarValue, delta: number): void {
   counter.value += delta;
-}
-
-function raise(gauge: ScalarValue, delta: number): void {
-  gauge.value += delta;
 }
 
 function lower(gauge: ScalarValue, delta: number): void {

@@ -123,7 +123,7 @@ export class EndpointBalancer {
   /** Records a failure (e.g. a connect error) or a success of an endpoint outside a lease. */
   recordOutcome(address: SocketAddress, failed: boolean): void {
     const member = this.members.get(formatSocketAddress(address));
-    if (member) this.record(member, failed);
+    if (member) this.accrual.record(member, failed);
   }
 
   private leastRecentlyFailed(candidates: readonly Member[]): Member | undefined {
@@ -139,12 +139,6 @@ export class EndpointBalancer {
     this.fallback = undefined;
     this.listeners.clear();
   }
-
-  /** A failure skips the endpoint for a backoff that doubles with each consecutive failure; a success clears it. */
-  private record(member: Member, failed: boolean): void {
-    this.accrual.record(member, failed);
-  }
-
 
   private apply(update: EndpointUpdate): void {
     this.candidates = undefined;
