@@ -42,15 +42,9 @@ function httpProxyVersion(): string {
   }
 }
 
-/** The undici the proxy forwards HTTP/1 with (resolved from apps/proxy, as the proxy resolves it): its version moves Weft's figures. */
-function proxyUndiciVersion(): string {
-  try {
-    const require = createRequire(new URL('../../proxy/package.json', import.meta.url));
-    const manifest = JSON.parse(readFileSync(require.resolve('undici/package.json'), 'utf8')) as { version?: string };
-    return `undici ${manifest.version ?? 'unknown'} (npm, used by apps/proxy)`;
-  } catch {
-    return 'not installed';
-  }
+/** The HTTP/1 parser the proxy reads both sides of a hop with: Node's own llhttp, so the Node release moves Weft's figures. */
+function proxyHttp1Parser(): string {
+  return `llhttp ${process.versions.llhttp ?? 'unknown'} (in Node ${process.version}; the proxy's own upstream pools on raw sockets)`;
 }
 
 /** The load average and CPU pressure now: on a shared machine they say how much else was running. */
@@ -78,6 +72,6 @@ export function collectMachineFacts(): MachineFacts {
     ['h2load', firstLine('h2load', ['--version'])],
     ['hey', debianVersion('hey')],
     ['http-proxy', httpProxyVersion()],
-    ['Weft upstream HTTP/1 client', proxyUndiciVersion()],
+    ['Weft HTTP/1 parser', proxyHttp1Parser()],
   ];
 }

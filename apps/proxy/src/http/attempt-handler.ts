@@ -1,32 +1,28 @@
-// AttemptHandler: undici's dispatch handler for one attempt of a request; hands each event to its exchange.
+// AttemptHandler: the upstream connection's handler for one attempt of a request; hands each event to its exchange.
 import { performance } from 'node:perf_hooks';
-import type { Dispatcher } from 'undici';
 import type { ChosenEndpoint } from './forward-context.js';
+import type { UpstreamConnectionControl, UpstreamHandler } from './http1-upstream-connection.js';
 import type { ProxyExchange } from './proxy-exchange.js';
 
-/** Raised into undici when the proxy stops an attempt itself (timeout, client gone, retry). */
+/** Ends an attempt the proxy stops itself (timeout, client gone, retry). */
 export class AttemptCancelledError extends Error {
   override readonly name = 'AttemptCancelledError';
   readonly code = 'WEFT_ATTEMPT_CANCELLED';
 }
 
-/**
- * Uses undici's raw handler callbacks (Buffer header lists, `false` from onData to pause, `resume` to go on),
- * the cheapest path through undici: no header objects, no body streams.
- */
-export class AttemptHandler implements Dispatcher.DispatchHandler {
+/** Raw callbacks (flat header lists, `false` from onData to pause, `resume` to go on): no header objects, no body streams. */
+export class AttemptHandler implements UpstreamHandler {
   readonly startedAt = performance.now();
   /** When the response head arrived; 0 until then. */
   headAt = 0;
   status: number | undefined;
   grpcStatus: number | undefined;
-  /** Whether undici began writing the request (false means it never left: safe to send elsewhere). */
+  /** Whether the request was handed to a connection (false means it never left: safe to send elsewhere). */
   sent = false;
   /** The response is a failure being drained or cut before a retry. */
   retrying = false;
   recorded = false;
-  private resumeUpstream: (() => void) | undefined;
-  private abortUpstream: ((error?: Error) => void) | undefined;
+  private upstream: UpstreamConnectionControl | undefined;
   private cancelled = false;
   private leaseSettled = false;
 
@@ -42,14 +38,14 @@ export class AttemptHandler implements Dispatcher.DispatchHandler {
 
   /** Resumes a response paused for backpressure. */
   resume(): void {
-    this.resumeUpstream?.();
+    this.upstream?.resume(this);
   }
 
-  /** Stops the attempt; undici then reports an error, which the exchange ignores for a stale attempt. */
+  /** Stops the attempt; the connection then reports an error, which the exchange ignores for a stale attempt. */
   cancel(): void {
     if (this.cancelled) return;
     this.cancelled = true;
-    this.abortUpstream?.(new AttemptCancelledError('the proxy stopped this attempt'));
+    this.upstream?.abort(this, new AttemptCancelledError('the proxy stopped this attempt'));
   }
 
   /** Reports the attempt's latency (to the response head, or until now) to the balancer once. */
@@ -60,16 +56,14 @@ export class AttemptHandler implements Dispatcher.DispatchHandler {
     this.endpoint.lease?.finish({ rttMs: end - this.startedAt, failed });
   }
 
-  onConnect(abort: (error?: Error) => void): void {
-    this.abortUpstream = abort;
+  onConnect(upstream: UpstreamConnectionControl): void {
+    this.upstream = upstream;
     this.sent = true;
-    if (this.cancelled) abort(new AttemptCancelledError('the proxy stopped this attempt'));
+    if (this.cancelled) upstream.abort(this, new AttemptCancelledError('the proxy stopped this attempt'));
   }
 
-  onHeaders(statusCode: number, headers: Buffer[], resume: () => void): boolean {
-    // 1xx informational heads (103 Early Hints...) are not forwarded; the final head follows.
-    if (statusCode < 200) return true;
-    this.resumeUpstream = resume;
+  /** Interim 1xx heads (103 Early Hints...) are not forwarded: the connection passes on the final head only. */
+  onHeaders(statusCode: number, headers: string[]): boolean {
     return this.exchange.onResponseHead(this, statusCode, headers);
   }
 

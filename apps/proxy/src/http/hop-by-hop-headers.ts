@@ -45,11 +45,10 @@ export function forwardRequestHeaders(rawHeaders: readonly string[], options: Re
 }
 
 /**
- * The response headers to send downstream, as a flat [name, value, ...] list of strings, from undici's raw
- * Buffer list. Drops the same hop-by-hop set; Node's server re-frames the body and writes its own Connection.
+ * The response headers (or trailers) to send downstream, as a flat [name, value, ...] list, from the upstream's raw
+ * list. Drops the same hop-by-hop set; Node's server re-frames the body and writes its own Connection.
  */
-export function forwardResponseHeaders(rawHeaders: readonly (Buffer | string)[]): string[] {
-  const strings = rawHeaders.map((header) => (typeof header === 'string' ? header : header.toString('latin1')));
+export function forwardResponseHeaders(strings: readonly string[]): string[] {
   const listed = connectionTokens(strings);
   const out: string[] = [];
   for (let i = 0; i + 1 < strings.length; i += 2) {

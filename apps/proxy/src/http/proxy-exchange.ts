@@ -9,6 +9,7 @@ import { type ChosenEndpoint, type ForwardContext, type Http1Destination, tapAut
 import { ForwardExchange, type TapRequestLine } from './forward-exchange.js';
 import { forwardRequestHeaders, forwardResponseHeaders, rawHeaderValue } from './hop-by-hop-headers.js';
 import { isGrpcContentType, type ProxyErrorStatus, sendProxyError } from './proxy-error.js';
+import type { UpstreamErrorCode } from './upstream-error.js';
 
 /** The code of the error that ends a request body the client stopped sending. */
 const CLIENT_ABORTED = 'WEFT_CLIENT_ABORTED';
@@ -16,11 +17,11 @@ const CLIENT_ABORTED = 'WEFT_CLIENT_ABORTED';
 const DRAIN_BEFORE_RETRY_BYTES = 64 * 1024;
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 /** Errors raised before a single request byte left: the endpoint could not be reached. */
-const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ECONNRESET', 'UND_ERR_SOCKET']);
+const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ECONNRESET', 'UPSTREAM_CLOSED']);
 /** Errors caused by the request or its client, not by the endpoint. */
-const REQUEST_FAULTS = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH', 'UND_ERR_ABORTED', CLIENT_ABORTED]);
+const REQUEST_FAULTS = new Set<string>(['REQUEST_INVALID', 'REQUEST_BODY_LENGTH_MISMATCH', 'REQUEST_BODY_ABORTED', CLIENT_ABORTED] satisfies (UpstreamErrorCode | typeof CLIENT_ABORTED)[]);
 /** A reused keep-alive connection that the server closed just as the request went out. */
-const STALE_CONNECTION_ERRORS = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE']);
+const STALE_CONNECTION_ERRORS = new Set(['ECONNRESET', 'UPSTREAM_CLOSED', 'EPIPE']);
 /** Tap's reset code for an exchange whose client connection was cut: HTTP/1 has no RST_STREAM to name. */
 const CONNECTION_CUT = 0;
 
@@ -66,7 +67,7 @@ export class ProxyExchange extends ForwardExchange<ForwardContext, AttemptHandle
   // ----- called by AttemptHandler -----
 
   /** The response head of an attempt; true to read its body, false to stop it. */
-  onResponseHead(handler: AttemptHandler, status: number, rawHeaders: Buffer[]): boolean {
+  onResponseHead(handler: AttemptHandler, status: number, rawHeaders: string[]): boolean {
     handler.headAt = performance.now();
     handler.status = status;
     if (handler !== this.current || this.done) {
@@ -79,7 +80,7 @@ export class ProxyExchange extends ForwardExchange<ForwardContext, AttemptHandle
     handler.settleLease(retry);
     if (retry) {
       handler.retrying = true;
-      const length = Number(rawHeaderValue(rawHeaders.map(String), 'content-length') ?? Number.NaN);
+      const length = Number(rawHeaderValue(rawHeaders, 'content-length') ?? Number.NaN);
       if (length <= DRAIN_BEFORE_RETRY_BYTES) return true;
       handler.cancel();
       return false;
@@ -99,7 +100,7 @@ export class ProxyExchange extends ForwardExchange<ForwardContext, AttemptHandle
     return flowing;
   }
 
-  onResponseEnd(handler: AttemptHandler, trailers: readonly (Buffer | string)[] | null): void {
+  onResponseEnd(handler: AttemptHandler, trailers: readonly string[] | null): void {
     const trailerPairs = trailers === null ? [] : forwardResponseHeaders(trailers);
     const grpcStatus = parseGrpcStatus(rawHeaderValue(trailerPairs, 'grpc-status')) ?? handler.grpcStatus;
     if (grpcStatus !== undefined) handler.grpcStatus = grpcStatus;
@@ -158,7 +159,7 @@ export class ProxyExchange extends ForwardExchange<ForwardContext, AttemptHandle
     return this.replayable;
   }
 
-  /** Retries start from a fresh stack, never from inside undici's callbacks. */
+  /** Retries start from a fresh stack, never from inside the upstream connection's callbacks. */
   private attemptSoon(): void {
     if (!this.done) setImmediate(() => this.attempt());
   }
@@ -169,7 +170,7 @@ export class ProxyExchange extends ForwardExchange<ForwardContext, AttemptHandle
    * keep-alive race, tried again once. Other failures are retried on retryable routes within the budget.
    */
   private mayTryAgain(code: string, connectFailure: boolean): boolean {
-    if (this.attempts >= this.context.options.maxAttempts || code === 'UND_ERR_HEADERS_TIMEOUT') return false;
+    if (this.attempts >= this.context.options.maxAttempts || code === 'UPSTREAM_HEADERS_TIMEOUT') return false;
     if (connectFailure) return this.destination.kind === 'balanced';
     if (!this.hasBody && IDEMPOTENT_METHODS.has(this.method) && STALE_CONNECTION_ERRORS.has(code) && this.attempts === 1) return true;
     return this.route?.isRetryable === true && this.replayable && this.withdrawRetry();
@@ -216,7 +217,7 @@ export class ProxyExchange extends ForwardExchange<ForwardContext, AttemptHandle
   /** The body as a stream of its own, so that an upstream failure never destroys the client's request (and socket). */
   private streamFrom(prefix: readonly Buffer[]): Readable {
     const stream = new PassThrough();
-    // undici destroys the stream with the upstream's error; that error is reported through the attempt instead.
+    // A failed attempt may leave the stream destroyed with the upstream's error; that error is reported through the attempt instead.
     stream.on('error', () => undefined);
     for (const chunk of prefix) stream.write(chunk);
     this.req.pipe(stream);
@@ -229,7 +230,7 @@ export class ProxyExchange extends ForwardExchange<ForwardContext, AttemptHandle
   // ----- response -----
 
   /** Writes the head of the response `handler` (whose status is `status`) got. */
-  private commitHead(handler: AttemptHandler, status: number, rawHeaders: Buffer[]): boolean {
+  private commitHead(handler: AttemptHandler, status: number, rawHeaders: string[]): boolean {
     return this.commit(handler, () => {
       const headers = forwardResponseHeaders(rawHeaders);
       handler.grpcStatus = parseGrpcStatus(rawHeaderValue(headers, 'grpc-status'));
@@ -272,8 +273,8 @@ export class ProxyExchange extends ForwardExchange<ForwardContext, AttemptHandle
 
 /** The synthetic status and reason for an attempt that failed before a response head. */
 function describeFailure(code: string, address: string): [ProxyErrorStatus, string] {
-  if (code === 'UND_ERR_HEADERS_TIMEOUT') return [504, `upstream ${address} did not send a response head in time`];
-  if (code === 'UND_ERR_INVALID_ARG' || code === 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH') {
+  if (code === 'UPSTREAM_HEADERS_TIMEOUT') return [504, `upstream ${address} did not send a response head in time`];
+  if (code === 'REQUEST_INVALID' || code === 'REQUEST_BODY_LENGTH_MISMATCH') {
     return [400, `the request cannot be forwarded (${code})`];
   }
   if (CONNECT_ERRORS.has(code)) return [502, `connection to ${address} failed (${code})`];

@@ -1,9 +1,9 @@
-// UpstreamPools: one keep-alive undici Pool per endpoint (address, and identity over mTLS), closed after the endpoint has idled.
+// UpstreamPools: one keep-alive HTTP/1.1 connection pool per endpoint (address, and identity over mTLS), closed after the endpoint has idled.
 import { type Endpoint, formatSocketAddress, type SocketAddress } from '@weft/core';
 import { performance } from 'node:perf_hooks';
-import { type buildConnector, Pool } from 'undici';
 import type { MeshEndpoint, MeshTlsClient } from '../tls/mesh-tls-client.js';
-import type { ConnectError } from '../transport/connect-tcp.js';
+import { connectTcp } from '../transport/connect-tcp.js';
+import { Http1UpstreamPool, type UpstreamConnector } from './http1-upstream-pool.js';
 
 export interface UpstreamPoolOptions {
   /** Time allowed to open a connection (Linkerd's outbound default: 1 s). */
@@ -12,7 +12,7 @@ export interface UpstreamPoolOptions {
   readonly headersTimeoutMs: number;
   /** Longest silence between two body chunks of a response. */
   readonly bodyTimeoutMs: number;
-  /** Idle keep-alive connections close after this (undici also honours the server's shorter Keep-Alive hint). */
+  /** Idle keep-alive connections close after this (or before the server's own Keep-Alive timeout hint, if shorter). */
   readonly keepAliveTimeoutMs: number;
   /**
    * The same for mTLS connections to peer proxies: each one costs a handshake on both proxies, so they are kept for
@@ -41,27 +41,36 @@ export const DEFAULT_UPSTREAM_POOL_OPTIONS: UpstreamPoolOptions = {
 };
 
 interface Entry {
-  readonly pool: Pool;
+  readonly pool: Http1UpstreamPool;
   lastUsedMs: number;
 }
 
+/** How often exchanges are checked against the headers and body timeouts, and idle connections against keep-alive. */
+const TIMEOUT_CHECK_EVERY_MS = 1_000;
+
 export class UpstreamPools {
   private readonly entries = new Map<string, Entry>();
+  /** Pools swept out while exchanges still ran on them: their timeouts are checked until they have closed. */
+  private readonly closing = new Set<Http1UpstreamPool>();
+  private readonly timeoutChecker: NodeJS.Timeout;
 
-  constructor(private readonly options: UpstreamPoolOptions = DEFAULT_UPSTREAM_POOL_OPTIONS) {}
+  constructor(private readonly options: UpstreamPoolOptions = DEFAULT_UPSTREAM_POOL_OPTIONS) {
+    this.timeoutChecker = setInterval(() => this.checkTimeouts(), TIMEOUT_CHECK_EVERY_MS);
+    this.timeoutChecker.unref();
+  }
 
   /**
    * The pool of connections to `address`, opened on first use. With `endpoint` (the one discovery gave for `address`)
    * carrying a TLS identity and mesh mTLS configured, the pool's connections are mTLS to that identity, and the pool
    * is keyed by the identity too: a connection is never shared between identities.
    */
-  get(address: SocketAddress, endpoint?: Endpoint): Pool {
+  get(address: SocketAddress, endpoint?: Endpoint): Http1UpstreamPool {
     const mesh = this.options.meshTls !== undefined && this.options.meshTls.isMeshed(endpoint) ? endpoint : undefined;
     const origin = formatSocketAddress(address);
     const key = mesh === undefined ? origin : `${origin}|${mesh.tlsIdentity}|${mesh.proxyInboundPort ?? ''}`;
     let entry = this.entries.get(key);
     if (entry === undefined) {
-      entry = { pool: this.open(origin, mesh), lastUsedMs: 0 };
+      entry = { pool: this.open(address, origin, mesh), lastUsedMs: 0 };
       this.entries.set(key, entry);
     }
     entry.lastUsedMs = performance.now();
@@ -74,7 +83,8 @@ export class UpstreamPools {
     for (const [key, entry] of this.entries) {
       if (entry.lastUsedMs < cutoff) {
         this.entries.delete(key);
-        void entry.pool.close().catch(() => undefined);
+        this.closing.add(entry.pool);
+        void entry.pool.close().then(() => this.closing.delete(entry.pool));
       }
     }
   }
@@ -84,38 +94,30 @@ export class UpstreamPools {
   }
 
   async close(): Promise<void> {
-    const pools = [...this.entries.values()].map((entry) => entry.pool);
+    clearInterval(this.timeoutChecker);
+    const pools = [...this.entries.values()].map((entry) => entry.pool).concat([...this.closing]);
     this.entries.clear();
-    await Promise.all(pools.map((pool) => pool.destroy().catch(() => undefined)));
+    this.closing.clear();
+    await Promise.all(pools.map((pool) => pool.destroy()));
   }
 
-  private open(origin: string, mesh: MeshEndpoint | undefined): Pool {
-    const { connectTimeoutMs, headersTimeoutMs, bodyTimeoutMs, keepAliveTimeoutMs, meshKeepAliveTimeoutMs, maxResponseHeaderBytes, meshTls } = this.options;
+  private checkTimeouts(): void {
+    const now = performance.now();
+    const { headersTimeoutMs, bodyTimeoutMs } = this.options;
+    for (const entry of this.entries.values()) entry.pool.checkTimeouts(now, headersTimeoutMs, bodyTimeoutMs);
+    for (const pool of this.closing) pool.checkTimeouts(now, headersTimeoutMs, bodyTimeoutMs);
+  }
+
+  private open(address: SocketAddress, origin: string, mesh: MeshEndpoint | undefined): Http1UpstreamPool {
+    const { connectTimeoutMs, keepAliveTimeoutMs, meshKeepAliveTimeoutMs, maxResponseHeaderBytes, meshTls } = this.options;
     const meshed = mesh !== undefined && meshTls !== undefined;
-    return new Pool(`http://${origin}`, {
-      pipelining: 1,
-      connect: meshed ? meshConnector(meshTls, mesh, connectTimeoutMs) : { timeout: connectTimeoutMs },
-      headersTimeout: headersTimeoutMs,
-      bodyTimeout: bodyTimeoutMs,
-      keepAliveTimeout: meshed ? meshKeepAliveTimeoutMs : keepAliveTimeoutMs,
-      maxHeaderSize: maxResponseHeaderBytes,
-      strictContentLength: true,
+    const connect: UpstreamConnector = meshed
+      ? () => meshTls.connect(mesh, 'http1', { timeoutMs: connectTimeoutMs })
+      : () => connectTcp(address, { timeoutMs: connectTimeoutMs });
+    return new Http1UpstreamPool(connect, {
+      authority: origin,
+      maxResponseHeaderBytes,
+      keepAliveTimeoutMs: meshed ? meshKeepAliveTimeoutMs : keepAliveTimeoutMs,
     });
   }
-}
-
-/**
- * undici's connect function for a meshed endpoint: a verified mTLS connection with its HTTP/1 header sent. A timeout
- * is reported with undici's own code, so the exchange treats it as the connect failure it is.
- */
-function meshConnector(meshTls: MeshTlsClient, endpoint: MeshEndpoint, timeoutMs: number): buildConnector.connector {
-  return (_options, callback) => {
-    meshTls.connect(endpoint, 'http1', { timeoutMs }).then(
-      (socket) => callback(null, socket),
-      (error: ConnectError) => {
-        const code = error.code === 'ETIMEDOUT' ? 'UND_ERR_CONNECT_TIMEOUT' : error.code;
-        callback(Object.assign(new Error(error.message), { code }), null);
-      },
-    );
-  };
 }

@@ -7,7 +7,7 @@ export type TapHeaderValue = string | number | readonly string[] | undefined;
 
 /**
  * Headers as the HTTP path already holds them: a record (`req.headers`, http2 headers) or a flat raw list
- * `[name, value, name, value, ...]` of strings or bytes (`req.rawHeaders`, undici's response headers).
+ * `[name, value, name, value, ...]` of strings or bytes (`req.rawHeaders`, an upstream response's raw list).
  * Pseudo-headers (":path") are never copied; their values travel in their own fields.
  */
 export type TapHeaders = Readonly<Record<string, TapHeaderValue>> | readonly (string | Uint8Array)[];

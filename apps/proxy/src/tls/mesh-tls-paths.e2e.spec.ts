@@ -1,12 +1,12 @@
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createH2Server, type ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { InMemoryDiscoverEndpoints, InMemoryProxyMetrics, SeededRandom } from '@weft/adapter-memory';
 import { SystemClock } from '@weft/adapter-system';
 import { type Endpoint, makeEndpoint, parseAuthority, type SocketAddress, unwrap } from '@weft/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_H2_UPSTREAM_OPTIONS, H2UpstreamSessions } from '../h2/h2-upstream-sessions.js';
+import { sendUpstream } from '../http/recording-upstream-handler.spec-helper.js';
 import { DEFAULT_UPSTREAM_POOL_OPTIONS, UpstreamPools } from '../http/upstream-pools.js';
 import { meshPeerOf } from '../inbound/mesh-peer.js';
 import { EndpointBalancer } from '../outbound/endpoint-balancer.js';
@@ -140,10 +140,9 @@ describe('mesh mTLS on the proxy paths', () => {
       const endpoint = meshEndpoint('web', app.port, server.address.port);
 
       for (const path of ['/one', '/two']) {
-        const response = await pools.get(endpoint.address, endpoint).request({ path, method: 'GET', headers: { host: 'books' } });
-        expect(response.statusCode).toBe(200);
-        expect(await response.body.text()).toBe(`${path} ${JSON.stringify({ tls: { tls: 'true', peerIdentity: CLIENT }, remoteIp: '127.0.0.1', targetPort: app.port })}`);
-        await sleep(10); // undici frees the connection just after the body ends
+        const response = await sendUpstream(pools.get(endpoint.address, endpoint), { path, headers: ['host', 'books'] });
+        expect(response.status).toBe(200);
+        expect(response.body).toBe(`${path} ${JSON.stringify({ tls: { tls: 'true', peerIdentity: CLIENT }, remoteIp: '127.0.0.1', targetPort: app.port })}`);
       }
       expect(server.served.map((served) => served.protocol)).toEqual(['http1']);
     });
@@ -166,10 +165,10 @@ describe('mesh mTLS on the proxy paths', () => {
       peers.onClose(() => pools.close());
       const endpoint = meshEndpoint('web', app.port, server.address.port);
 
-      const failure = await pools
-        .get(endpoint.address, endpoint)
-        .request({ path: '/', method: 'GET', headers: { host: 'books' } })
-        .then(() => undefined, (error: { code?: string }) => error.code);
+      const failure = await sendUpstream(pools.get(endpoint.address, endpoint), { path: '/', headers: ['host', 'books'] }).then(
+        () => undefined,
+        (error: { code?: string }) => error.code,
+      );
       expect(failure).toBe('WEFT_NO_CERTIFICATE');
       expect(server.served).toEqual([]);
     });

@@ -1,0 +1,67 @@
+// Node's own llhttp binding (the parser behind node:http), typed for the proxy's raw-socket HTTP/1 connections.
+import { createRequire } from 'node:module';
+
+/**
+ * One llhttp parser. Callbacks are set by index (the `k*` constants) and called with `this` = the parser; `execute`
+ * returns the bytes it consumed, or an Error whose `code` is llhttp's (HPE_INVALID_CHUNK_SIZE, HPE_HEADER_OVERFLOW...).
+ */
+export interface LlhttpParser {
+  initialize(type: number, resource: object, maxHeaderSize: number, lenientFlags: number): void;
+  execute(data: Buffer): number | LlhttpError;
+  /** Tells the parser the stream ended: completes a body delimited by the connection's close, or reports a cut. */
+  finish(): number | LlhttpError | undefined;
+  /** Detaches the parser from async-hooks bookkeeping; `close` then frees the native object. */
+  remove(): void;
+  close(): void;
+  [callback: number]: unknown;
+}
+
+export interface LlhttpError extends Error {
+  readonly code?: string;
+  readonly reason?: string;
+}
+
+interface LlhttpParserClass {
+  new (): LlhttpParser;
+  readonly REQUEST: number;
+  readonly RESPONSE: number;
+  readonly kOnMessageBegin: number;
+  readonly kOnHeaders: number;
+  readonly kOnHeadersComplete: number;
+  readonly kOnBody: number;
+  readonly kOnMessageComplete: number;
+  readonly kLenientNone: number;
+}
+
+/**
+ * `_http_common` is how node:http itself reaches the binding; it is not a documented module, so its shape is checked
+ * once at load and a Node release that changed it fails at start with this message, not on the first request.
+ */
+function loadParserClass(): LlhttpParserClass {
+  const common = createRequire(import.meta.url)('_http_common') as { HTTPParser?: unknown };
+  const parser = common.HTTPParser as Record<string, unknown> | undefined;
+  const numbers = ['RESPONSE', 'kLenientNone', 'kOnMessageBegin', 'kOnHeaders', 'kOnHeadersComplete', 'kOnBody', 'kOnMessageComplete'];
+  if (typeof parser !== 'function' || numbers.some((name) => typeof parser[name] !== 'number')) {
+    throw new Error(`node:_http_common.HTTPParser is not the llhttp binding this proxy was built for (Node ${process.version})`);
+  }
+  return parser as unknown as LlhttpParserClass;
+}
+
+export const HTTPParser = loadParserClass();
+
+/** Arguments of the head callback, in the binding's order. */
+export type HeadersCompleteCallback = (
+  this: LlhttpParser,
+  versionMajor: number,
+  versionMinor: number,
+  headers: string[] | undefined,
+  method: number | undefined,
+  url: string | undefined,
+  statusCode: number,
+  statusMessage: string,
+  upgrade: boolean,
+  shouldKeepAlive: boolean,
+) => number;
+
+/** The value a head callback returns so the parser expects no body (a response to HEAD, an interim 1xx). */
+export const SKIP_BODY = 1;
