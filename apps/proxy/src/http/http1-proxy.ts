@@ -8,12 +8,13 @@ import {
   type RandomSource,
   type SocketAddress,
 } from '@weft/core';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { InboundAuthorizer } from '../inbound/inbound-authorizer.js';
 import type { TapHub } from '../tap/tap-hub.js';
 import { chooseEndpoint, type ForwardContext, type ForwardOptions, resolveOutboundDestination, type ResolvedDestination } from './forward-context.js';
-import { createHardenedHttp1Server, DEFAULT_HTTP1_SERVER_LIMITS, type Http1ServerLimits, rejectUnsafeFraming } from './hardened-http1-server.js';
+import { DEFAULT_HTTP1_SERVER_LIMITS, Http1Server, type Http1ServerLimits, rejectUnsafeFraming } from './hardened-http1-server.js';
+import type { Http1ServerRequest } from './http1-server-request.js';
+import type { Http1ServerResponse } from './http1-server-response.js';
 import type { BalancerFactory } from './outbound-target.js';
 import type { OutboundTargets } from './outbound-targets.js';
 import { sendProxyError, writeRawProxyError } from './proxy-error.js';
@@ -76,14 +77,13 @@ const SWEEP_EVERY_MS = 10_000;
 const DRAIN_POLL_MS = 25;
 
 export class Http1Proxy {
-  private readonly server: Server;
+  private readonly server: Http1Server;
   private readonly context: ForwardContext;
   private readonly options: Http1ProxyOptions;
   private readonly targets: OutboundTargets | undefined;
   private readonly pools: UpstreamPools;
   private readonly connectionInfo = new WeakMap<Socket, Http1ConnectionInfo>();
   private readonly sockets = new Set<Socket>();
-  private draining = false;
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
@@ -96,26 +96,20 @@ export class Http1Proxy {
     const shared = sharedForwardContext(role, deps, this.options, this.options.upstream.meshTls);
     this.targets = shared.targets;
     this.context = { ...shared, pools: this.pools };
-    this.server = createHardenedHttp1Server(this.options.limits);
-    this.server.on('request', (req: IncomingMessage, res: ServerResponse) => this.onRequest(req, res));
-    this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.onTunnel(req, socket, head));
-    this.server.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => this.onTunnel(req, socket, head));
+    this.server = new Http1Server(this.options.limits, {
+      request: (req, res) => this.onRequest(req, res),
+      tunnel: (req, socket, head) => this.onTunnel(req, socket, head),
+    });
     this.sweeper = setInterval(() => this.sweep(), SWEEP_EVERY_MS);
     this.sweeper.unref();
   }
 
-  /**
-   * Serves a connection whose first bytes (`preRead`, already consumed by protocol detection) are HTTP/1.
-   * The bytes are put back in front of the socket and the socket is handed to the hardened HTTP/1 server.
-   */
+  /** Serves a connection whose first bytes (`preRead`, already consumed by protocol detection) are HTTP/1. */
   handleHttp1Connection(socket: Socket, preRead: Buffer, connection?: Http1ConnectionInfo): void {
     if (connection !== undefined) this.connectionInfo.set(socket, connection);
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
-    if (preRead.length > 0) socket.unshift(preRead);
-    this.server.emit('connection', socket);
-    // Detection may have left the socket paused; the server only reads a flowing socket.
-    socket.resume();
+    this.server.handle(socket, preRead);
   }
 
   /** Open client connections (for drain and tests). */
@@ -128,7 +122,7 @@ export class Http1Proxy {
    * are closed at once and busy ones as soon as their exchange ends; resolves when no client connection is left.
    */
   async drain(): Promise<void> {
-    this.draining = true;
+    this.server.draining = true;
     while (this.sockets.size > 0) {
       this.server.closeIdleConnections();
       await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
@@ -138,15 +132,14 @@ export class Http1Proxy {
   /** Closes every client connection and upstream pool, and stops watching discovery. */
   async close(): Promise<void> {
     clearInterval(this.sweeper);
-    this.server.close(() => undefined);
+    this.server.close();
     for (const socket of this.sockets) socket.destroy();
     this.sockets.clear();
     this.targets?.close();
     await this.pools.close();
   }
 
-  private onRequest(req: IncomingMessage, res: ServerResponse): void {
-    if (this.draining) res.shouldKeepAlive = false;
+  private onRequest(req: Http1ServerRequest, res: Http1ServerResponse): void {
     if (rejectUnsafeFraming(req, res, this.options.limits)) return;
     const destination = this.resolve(req, req.method === 'CONNECT');
     if ('status' in destination) {
@@ -156,9 +149,8 @@ export class Http1Proxy {
     new ProxyExchange(this.context, req, res, destination).start();
   }
 
-  private onTunnel(req: IncomingMessage, socket: Socket, head: Buffer): void {
-    const te = req.headers['transfer-encoding'];
-    if (req.rawHeaders.length / 2 >= this.options.limits.maxHeadersCount || te !== undefined) {
+  private onTunnel(req: Http1ServerRequest, socket: Socket, head: Buffer): void {
+    if (req.rawHeaders.length / 2 >= this.options.limits.maxHeadersCount || req.transferEncoding !== undefined) {
       writeRawProxyError(socket, 400, 'a tunnel request may not carry Transfer-Encoding or that many header fields');
       return;
     }
@@ -186,18 +178,18 @@ export class Http1Proxy {
    * Inbound: the local app. Outbound: the listener's fixed target, else the Host header's authority (CONNECT: the
    * original destination, never its request target), balanced when discovery knows it, else the original destination.
    */
-  private resolve(req: IncomingMessage, isConnect: boolean): ResolvedDestination {
+  private resolve(req: Http1ServerRequest, isConnect: boolean): ResolvedDestination {
     const connection = this.connectionInfo.get(req.socket);
     if (this.role.direction === 'inbound') {
       const target = connection?.target;
       const authority = target === undefined ? undefined : formatAuthority(target);
-      const verdict = this.role.authorizer?.authorizeRequest(req.socket, { method: req.method ?? 'GET', path: req.url ?? '/', headers: () => req.headers });
+      const verdict = this.role.authorizer?.authorizeRequest(req.socket, { method: req.method, path: req.url, headers: () => req.headers });
       const address = connection?.localApp ?? this.role.localApp;
       if (verdict === undefined) return { kind: 'direct', address, authority };
       if (!verdict.allowed) return { status: 403, reason: `unauthorized: ${verdict.reason}` };
       return { kind: 'direct', address, authority, inbound: verdict.forwarding };
     }
-    return resolveOutboundDestination(this.targets as OutboundTargets, connection, isConnect ? undefined : req.headers.host);
+    return resolveOutboundDestination(this.targets as OutboundTargets, connection, isConnect ? undefined : req.host);
   }
 
   private sweep(): void {

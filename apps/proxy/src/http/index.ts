@@ -1,4 +1,4 @@
-// The HTTP/1 forwarding path of the proxy: hardened server side, keep-alive upstream pools on llhttp, routes, retries, tunnels.
+// The HTTP/1 forwarding path of the proxy, on llhttp over raw sockets: hardened server side, keep-alive upstream pools, routes, retries, tunnels.
 export * from './http1-proxy.js';
 export * from './hardened-http1-server.js';
 export * from './hop-by-hop-headers.js';

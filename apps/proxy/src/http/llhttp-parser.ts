@@ -37,17 +37,24 @@ interface LlhttpParserClass {
  * `_http_common` is how node:http itself reaches the binding; it is not a documented module, so its shape is checked
  * once at load and a Node release that changed it fails at start with this message, not on the first request.
  */
-function loadParserClass(): LlhttpParserClass {
-  const common = createRequire(import.meta.url)('_http_common') as { HTTPParser?: unknown };
+function loadParserClass(): { parser: LlhttpParserClass; methods: readonly string[] } {
+  const common = createRequire(import.meta.url)('_http_common') as { HTTPParser?: unknown; methods?: unknown };
   const parser = common.HTTPParser as Record<string, unknown> | undefined;
   const numbers = ['RESPONSE', 'kLenientNone', 'kOnMessageBegin', 'kOnHeaders', 'kOnHeadersComplete', 'kOnBody', 'kOnMessageComplete'];
-  if (typeof parser !== 'function' || numbers.some((name) => typeof parser[name] !== 'number')) {
+  if (typeof parser !== 'function' || numbers.some((name) => typeof parser[name] !== 'number') || !Array.isArray(common.methods)) {
     throw new Error(`node:_http_common.HTTPParser is not the llhttp binding this proxy was built for (Node ${process.version})`);
   }
-  return parser as unknown as LlhttpParserClass;
+  return { parser: parser as unknown as LlhttpParserClass, methods: common.methods as readonly string[] };
 }
 
-export const HTTPParser = loadParserClass();
+const binding = loadParserClass();
+
+export const HTTPParser = binding.parser;
+
+/** A request's method from the index llhttp reports. */
+export function methodName(index: number): string {
+  return binding.methods[index] ?? `METHOD_${index}`;
+}
 
 /** Arguments of the head callback, in the binding's order. */
 export type HeadersCompleteCallback = (

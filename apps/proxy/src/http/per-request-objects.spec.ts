@@ -2,7 +2,6 @@
 // one closure kept in such an object made the young-generation collector promote every request's objects.
 import { FixedClock, InMemoryDiscoverEndpoints, SeededRandom } from '@weft/adapter-memory';
 import { type Authority, makeEndpoint, parseAuthority, unwrap } from '@weft/core';
-import { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServerHttp2Stream } from 'node:http2';
 import { Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
@@ -15,6 +14,8 @@ import type { H2ForwardContext } from '../h2/h2-forward-context.js';
 import { EndpointBalancer } from '../outbound/endpoint-balancer.js';
 import { AttemptHandler } from './attempt-handler.js';
 import type { ChosenEndpoint, ForwardContext, Http1Destination } from './forward-context.js';
+import { Http1ServerRequest } from './http1-server-request.js';
+import { Http1ServerResponse, type ResponseConnection } from './http1-server-response.js';
 import { ProxyExchange } from './proxy-exchange.js';
 
 /** The names of the object's own properties whose value is a function. */
@@ -30,18 +31,19 @@ const direct: Http1Destination = { kind: 'direct', address, authority: undefined
 const chosen: ChosenEndpoint = { address, labels: { direction: 'outbound', targetAddr: '127.0.0.1:7000', tls: { tls: 'no_identity', reason: 'loopback' } }, lease: undefined };
 const context = { tap: undefined, stripClientId: false } as unknown as ForwardContext & H2ForwardContext;
 
-function http1Request(): { req: IncomingMessage; res: ServerResponse } {
-  const req = new IncomingMessage(new Socket());
-  req.method = 'GET';
-  req.url = '/books/1';
-  req.rawHeaders = ['Host', 'books', 'Accept', '*/*'];
-  return { req, res: new ServerResponse(req) };
+function http1Request(): { req: Http1ServerRequest; res: Http1ServerResponse } {
+  const socket = new Socket();
+  const req = new Http1ServerRequest(socket, 'GET', '/books/1', ['Host', 'books', 'Accept', '*/*'], 1, 1, true, 'books', undefined, undefined, undefined);
+  const connection: ResponseConnection = { socket, keepAliveSeconds: 5, keepAliveAfter: () => true, responseFinished: () => undefined };
+  return { req, res: new Http1ServerResponse(connection, req) };
 }
 
 describe('objects made per request', () => {
-  it('an HTTP/1 exchange and its attempt keep no function in a field', () => {
+  it('an HTTP/1 request, its response, exchange and attempt keep no function in a field', () => {
     const { req, res } = http1Request();
     const exchange = new ProxyExchange(context, req, res, direct);
+    expect(functionFields(req)).toEqual([]);
+    expect(functionFields(res)).toEqual([]);
     expect(functionFields(exchange)).toEqual([]);
     expect(functionFields(new AttemptHandler(exchange, chosen))).toEqual([]);
   });

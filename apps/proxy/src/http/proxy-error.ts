@@ -1,13 +1,13 @@
 // Synthetic responses: the errors the proxy answers itself, tagged with `weft-proxy-error` (gRPC: trailers-only).
-import type { Socket } from 'node:net';
-import type { ServerResponse } from 'node:http';
 import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import { encodeGrpcMessage } from './grpc-message.js';
+import type { Http1ServerResponse } from './http1-server-response.js';
 
 /** Names why the proxy, not the upstream, produced a response. */
 export const PROXY_ERROR_HEADER = 'weft-proxy-error';
 
-export type ProxyErrorStatus = 400 | 403 | 408 | 431 | 500 | 502 | 503 | 504;
+export type ProxyErrorStatus = 400 | 403 | 408 | 417 | 431 | 500 | 502 | 503 | 504;
 
 /** gRPC codes of the synthetic errors: UNAVAILABLE for 502/503, DEADLINE_EXCEEDED for 504, INTERNAL otherwise. */
 export function grpcStatusOf(status: ProxyErrorStatus): number {
@@ -26,7 +26,7 @@ export function isGrpcContentType(contentType: string | undefined): boolean {
  * Answers with a synthetic error. gRPC requests get a trailers-only response (HTTP 200, grpc-status and
  * grpc-message in the head), others the HTTP status with a one-line text body. `close` adds Connection: close.
  */
-export function sendProxyError(res: ServerResponse, status: ProxyErrorStatus, reason: string, grpc: boolean, close = false): void {
+export function sendProxyError(res: Http1ServerResponse, status: ProxyErrorStatus, reason: string, grpc: boolean, close = false): void {
   if (res.headersSent) {
     res.destroy();
     return;

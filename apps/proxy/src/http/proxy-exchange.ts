@@ -1,6 +1,5 @@
 // ProxyExchange: one forwarded HTTP/1 request: route, body, attempts with retries and timeouts, streamed response, metrics.
 import { formatSocketAddress, parseGrpcStatus } from '@weft/core';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { PassThrough, type Readable } from 'node:stream';
 import { withClientId } from '../inbound/inbound-authorizer.js';
@@ -8,6 +7,8 @@ import { AttemptHandler } from './attempt-handler.js';
 import { type ChosenEndpoint, type ForwardContext, type Http1Destination, tapAuthorityOf } from './forward-context.js';
 import { ForwardExchange, type TapRequestLine } from './forward-exchange.js';
 import { forwardRequestHeaders, forwardResponseHeaders, rawHeaderValue } from './hop-by-hop-headers.js';
+import type { Http1ServerRequest, RequestBody } from './http1-server-request.js';
+import type { Http1ServerResponse, ResponseObserver } from './http1-server-response.js';
 import { isGrpcContentType, type ProxyErrorStatus, sendProxyError } from './proxy-error.js';
 import type { UpstreamErrorCode } from './upstream-error.js';
 
@@ -25,7 +26,7 @@ const STALE_CONNECTION_ERRORS = new Set(['ECONNRESET', 'UPSTREAM_CLOSED', 'EPIPE
 /** Tap's reset code for an exchange whose client connection was cut: HTTP/1 has no RST_STREAM to name. */
 const CONNECTION_CUT = 0;
 
-export class ProxyExchange extends ForwardExchange<ForwardContext, AttemptHandler> {
+export class ProxyExchange extends ForwardExchange<ForwardContext, AttemptHandler> implements ResponseObserver {
   private readonly headers: string[];
   private body: Buffer | Readable | null = null;
   private hasBody = false;
@@ -34,14 +35,14 @@ export class ProxyExchange extends ForwardExchange<ForwardContext, AttemptHandle
 
   constructor(
     context: ForwardContext,
-    private readonly req: IncomingMessage,
-    private readonly res: ServerResponse,
+    private readonly req: Http1ServerRequest,
+    private readonly res: Http1ServerResponse,
     destination: Http1Destination,
   ) {
     super(context, destination, {
-      grpc: isGrpcContentType(req.headers['content-type']),
-      method: req.method ?? 'GET',
-      path: req.url ?? '/',
+      grpc: isGrpcContentType(req.contentType),
+      method: req.method,
+      path: req.url,
       client: req.socket,
     });
     const clientId = destination.kind === 'direct' ? destination.inbound?.clientId : undefined;
@@ -49,11 +50,12 @@ export class ProxyExchange extends ForwardExchange<ForwardContext, AttemptHandle
   }
 
   start(): void {
-    // Listeners are made here, never kept in fields: see PER_REQUEST_FUNCTIONS in forward-exchange.ts.
-    this.res.on('close', () => this.downstreamClosed());
+    // The response tells this exchange about its client through methods, never through functions kept per request
+    // (PER_REQUEST_FUNCTIONS in forward-exchange.ts).
+    this.res.observer = this;
     if (this.destination.kind === 'balanced') this.startRoute(this.destination);
-    const te = this.req.headers['transfer-encoding'];
-    const length = this.req.headers['content-length'];
+    const te = this.req.transferEncoding;
+    const length = this.req.contentLength;
     if (te === undefined && (length === undefined || length === '0')) {
       this.attempt();
       return;
@@ -95,9 +97,7 @@ export class ProxyExchange extends ForwardExchange<ForwardContext, AttemptHandle
       return false;
     }
     if (this.tap !== undefined) this.tap.responseBytes += chunk.length;
-    const flowing = this.res.write(chunk);
-    if (!flowing) this.res.once('drain', () => handler.resume());
-    return flowing;
+    return this.res.write(chunk);
   }
 
   onResponseEnd(handler: AttemptHandler, trailers: readonly string[] | null): void {
@@ -110,7 +110,7 @@ export class ProxyExchange extends ForwardExchange<ForwardContext, AttemptHandle
       return;
     }
     if (handler !== this.current || this.done) return;
-    if (trailerPairs.length > 0) this.res.addTrailers(pairsOf(trailerPairs));
+    if (trailerPairs.length > 0) this.res.addTrailers(trailerPairs);
     this.res.end();
     this.finish(handler.status, handler.grpcStatus, undefined, undefined, trailerPairs);
   }
@@ -128,7 +128,7 @@ export class ProxyExchange extends ForwardExchange<ForwardContext, AttemptHandle
     if (handler.wasCancelled || handler !== this.current || this.done) return;
     if (this.committed) {
       // The head is already out: the only honest signal left is to cut the downstream connection.
-      this.res.destroy(error);
+      this.res.destroy();
       this.finish(handler.status, undefined, code, CONNECTION_CUT);
       return;
     }
@@ -179,7 +179,7 @@ export class ProxyExchange extends ForwardExchange<ForwardContext, AttemptHandle
   // ----- request body -----
 
   private prepareBody(length: number | undefined): void {
-    if (this.done || this.req.socket.destroyed || this.req.socket.writableEnded) {
+    if (this.done || this.req.socket.destroyed || this.req.socket.writableEnded || this.req.body === undefined) {
       this.abandon();
       return;
     }
@@ -195,14 +195,15 @@ export class ProxyExchange extends ForwardExchange<ForwardContext, AttemptHandle
 
   /** Reads up to `limit` bytes so retries can replay them; past the limit the body streams and is not retried. */
   private bufferBody(limit: number): void {
+    const body = this.req.body as RequestBody;
     const chunks: Buffer[] = [];
     let size = 0;
     const onData = (chunk: Buffer): void => {
       chunks.push(chunk);
       size += chunk.length;
       if (size <= limit) return;
-      this.req.off('data', onData).off('end', onEnd);
-      this.req.pause();
+      body.off('data', onData).off('end', onEnd);
+      body.pause();
       this.replayable = false;
       this.body = this.streamFrom(chunks);
       this.attempt();
@@ -211,7 +212,7 @@ export class ProxyExchange extends ForwardExchange<ForwardContext, AttemptHandle
       this.body = size === 0 ? null : Buffer.concat(chunks, size);
       this.attempt();
     };
-    this.req.on('data', onData).once('end', onEnd);
+    body.on('data', onData).once('end', onEnd);
   }
 
   /** The body as a stream of its own, so that an upstream failure never destroys the client's request (and socket). */
@@ -220,8 +221,9 @@ export class ProxyExchange extends ForwardExchange<ForwardContext, AttemptHandle
     // A failed attempt may leave the stream destroyed with the upstream's error; that error is reported through the attempt instead.
     stream.on('error', () => undefined);
     for (const chunk of prefix) stream.write(chunk);
-    this.req.pipe(stream);
-    this.req.once('close', () => {
+    const body = this.req.body as RequestBody;
+    body.pipe(stream);
+    body.once('close', () => {
       if (!this.req.complete) stream.destroy(Object.assign(new Error('the client stopped sending the request body'), { code: CLIENT_ABORTED }));
     });
     return stream;
@@ -246,7 +248,13 @@ export class ProxyExchange extends ForwardExchange<ForwardContext, AttemptHandle
     return answered ? undefined : CONNECTION_CUT;
   }
 
-  private downstreamClosed(): void {
+  /** The client took what was written: the attempt whose body was paused for it reads on. */
+  downstreamDrained(): void {
+    this.current?.resume();
+  }
+
+  /** The client's connection closed before the response ended. */
+  downstreamClosed(): void {
     if (this.done) return;
     this.current?.cancel();
     this.finish(this.committed ? this.res.statusCode : undefined, undefined, 'client closed the connection', CONNECTION_CUT);
@@ -258,7 +266,7 @@ export class ProxyExchange extends ForwardExchange<ForwardContext, AttemptHandle
     return {
       method: this.method,
       scheme: 'http',
-      authority: this.req.headers.host ?? tapAuthorityOf(this.destination),
+      authority: this.req.host ?? tapAuthorityOf(this.destination),
       path: this.path,
       headers: this.req.rawHeaders,
     };
@@ -279,10 +287,4 @@ function describeFailure(code: string, address: string): [ProxyErrorStatus, stri
   }
   if (CONNECT_ERRORS.has(code)) return [502, `connection to ${address} failed (${code})`];
   return [502, `upstream ${address} failed (${code})`];
-}
-
-function pairsOf(flat: readonly string[]): [string, string][] {
-  const pairs: [string, string][] = [];
-  for (let i = 0; i + 1 < flat.length; i += 2) pairs.push([flat[i] as string, flat[i + 1] as string]);
-  return pairs;
 }

@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import type { MeshTlsClient } from '../tls/mesh-tls-client.js';
 import { ConnectError, connectTcp } from '../transport/connect-tcp.js';
 import type { ChosenEndpoint } from './forward-context.js';
+import type { Http1RequestHead } from './http1-server-request.js';
 import { withClientId } from '../inbound/inbound-authorizer.js';
 import { forwardRequestHeaders, forwardResponseHeaders } from './hop-by-hop-headers.js';
 import { writeRawProxyError } from './proxy-error.js';
@@ -24,7 +25,7 @@ export interface TunnelOptions {
  * Sends the Upgrade or CONNECT request to the endpoint. Only a 101 (Upgrade) or a 2xx (CONNECT) turns the
  * connection into a tunnel (CVE-2024-23326: any other answer is relayed and the connection closed).
  */
-export function openTunnel(req: IncomingMessage, client: Socket, head: Buffer, endpoint: ChosenEndpoint, options: TunnelOptions): void {
+export function openTunnel(req: Http1RequestHead, client: Socket, head: Buffer, endpoint: ChosenEndpoint, options: TunnelOptions): void {
   const startedAt = performance.now();
   options.metrics.requestStarted(endpoint.labels);
   let settled = false;
@@ -70,7 +71,7 @@ function connectUpstream(endpoint: ChosenEndpoint, options: TunnelOptions, signa
 
 /** Sends the Upgrade or CONNECT request over `upstream` and, if the endpoint switches, splices the two sockets. */
 function sendTunnelRequest(
-  req: IncomingMessage,
+  req: Http1RequestHead,
   client: Socket,
   head: Buffer,
   upstream: Socket,
@@ -80,8 +81,8 @@ function sendTunnelRequest(
 ): void {
   const isConnect = req.method === 'CONNECT';
   const upstreamRequest = httpRequest({
-    method: req.method ?? 'GET',
-    path: req.url ?? '/',
+    method: req.method,
+    path: req.url,
     headers: withClientId(forwardRequestHeaders(req.rawHeaders, { tunnel: !isConnect, stripClientId: options.stripClientId }), options.clientId),
     setHost: false,
     // With no agent given, Node uses this socket (an `agent: false` would open its own connection instead).
