@@ -77,8 +77,8 @@ export class Http1Server implements ServerConnectionContext {
     const connection = new Http1ServerConnection(socket, this);
     this.connections.add(connection);
     connection.feed(preRead);
-    // Detection may have left the socket paused.
-    socket.resume();
+    // Detection may have left the socket paused; a tunnel that took it over from preRead resumes it itself.
+    if (!connection.handedOver) socket.resume();
   }
 
   /** Closes the connections that are between requests. */

@@ -45,8 +45,12 @@ export class Http1ServerConnection implements ResponseConnection, RequestBodySou
   private tunnelRequest: Http1ServerRequest | undefined;
   private readingPaused = false;
   private closed = false;
-  /** A request was refused: nothing more is read from this connection. */
-  private refused = false;
+  /** The connection closes after what is being answered (a request refused, or a response that closes): nothing more is read. */
+  private stopped = false;
+  /** A refusal of a request read behind others: written once their responses are out, in request order. */
+  private deferredRefusal: { readonly status: ProxyErrorStatus; readonly reason: string } | undefined;
+  /** Set once the socket belongs to a tunnel. */
+  handedOver = false;
   /** The client half-closed its side: the connection closes after what is being answered. */
   private clientEnded = false;
   /** When the head now being read began, and when its request began (0: none), for the header and request timeouts. */
@@ -89,9 +93,9 @@ export class Http1ServerConnection implements ResponseConnection, RequestBodySou
     this.socket.destroy();
   }
 
-  /** Answers a request that took too long with 408 when nothing else is being written, then closes. */
+  /** Answers a request that took too long with 408 unless a response is already under way (then it is cut), and closes. */
   timedOut(): void {
-    if (this.active === undefined) writeRawProxyError(this.socket, 408, 'request not received in time');
+    if (this.active === undefined || !this.active.response.headersSent) writeRawProxyError(this.socket, 408, 'request not received in time');
     else this.socket.destroy();
   }
 
@@ -99,7 +103,10 @@ export class Http1ServerConnection implements ResponseConnection, RequestBodySou
 
   keepAliveAfter(request: Http1ServerRequest): boolean {
     const limit = this.context.limits.maxRequestsPerSocket;
-    return request.keepAlive && !this.clientEnded && !this.context.draining && (limit === 0 || this.served + 1 < limit);
+    // A response that goes out before its request body was read closes the connection (the rest of the body would be
+    // read as the next request), so it says so.
+    const bodyRead = request.complete || request.body === undefined;
+    return request.keepAlive && bodyRead && !this.clientEnded && !this.context.draining && (limit === 0 || this.served + 1 < limit);
   }
 
   responseFinished(response: Http1ServerResponse): void {
@@ -110,11 +117,15 @@ export class Http1ServerConnection implements ResponseConnection, RequestBodySou
     // answered before llhttp has finished its head's message: it ends with no more bytes.)
     const unreadBody = !response.request.complete && response.request.body !== undefined;
     if (!response.keepAlive || unreadBody || this.clientEnded) {
+      // No request read after this one is served (RFC 9112 §9.6), even one llhttp is still handing over from this read.
+      this.stopped = true;
+      this.queue.length = 0;
       this.socket.destroySoon();
       return;
     }
     const next = this.queue.shift();
     if (next !== undefined) this.start(next);
+    else if (this.deferredRefusal !== undefined) writeRawProxyError(this.socket, this.deferredRefusal.status, this.deferredRefusal.reason);
     else if (this.parsing === undefined && this.headStartedMs === 0) this.idleSinceMs = performance.now();
     if (this.readingPaused && this.queue.length < MAX_QUEUED_REQUESTS && !this.bodyFull()) this.resumeReading();
   }
@@ -128,7 +139,7 @@ export class Http1ServerConnection implements ResponseConnection, RequestBodySou
   // ----- llhttp callbacks (through the module functions below) -----
 
   messageBegin(): void {
-    if (this.refused) return;
+    if (this.stopped) return;
     const now = performance.now();
     this.headStartedMs = now;
     this.requestStartedMs = now;
@@ -140,7 +151,7 @@ export class Http1ServerConnection implements ResponseConnection, RequestBodySou
   }
 
   headersComplete(headers: string[] | undefined, major: number, minor: number, method: number, url: string | undefined, upgrade: boolean, keepAlive: boolean): number {
-    if (this.refused) return 0;
+    if (this.stopped) return 0;
     const fields = headers ?? this.pendingFields;
     const target = url !== undefined && url !== '' ? url : this.pendingUrl;
     this.pendingFields = [];
@@ -151,11 +162,15 @@ export class Http1ServerConnection implements ResponseConnection, RequestBodySou
     let transferEncoding: string | undefined;
     let contentType: string | undefined;
     let expect: string | undefined;
+    let hosts = 0;
     for (let i = 0; i + 1 < fields.length; i += 2) {
       const name = fields[i] as string;
       switch (name.length) {
         case 4:
-          if (host === undefined && name.toLowerCase() === 'host') host = fields[i + 1];
+          if (name.toLowerCase() === 'host') {
+            hosts += 1;
+            host ??= fields[i + 1];
+          }
           break;
         case 6:
           if (name.toLowerCase() === 'expect') expect = fields[i + 1];
@@ -173,12 +188,15 @@ export class Http1ServerConnection implements ResponseConnection, RequestBodySou
       }
     }
     const request = new Http1ServerRequest(this.socket, methodName(method), target, fields, major, minor, keepAlive, host, contentLength, transferEncoding, contentType);
-    if (major === 1 && minor === 1 && host === undefined) {
-      this.refuse(400, 'malformed request (an HTTP/1.1 request needs a Host header)');
+    if (hosts > 1 || (major === 1 && minor === 1 && host === undefined)) {
+      this.refuse(400, `malformed request (an HTTP/1.1 request needs exactly one Host header, not ${hosts})`);
       return 0;
     }
+    const declaresBody = (contentLength !== undefined && contentLength !== '0') || transferEncoding !== undefined;
     if (upgrade) {
-      this.tunnelRequest = request;
+      // The bytes after the head belong to the tunnel; a body in between would be lost to it.
+      if (declaresBody) this.refuse(400, 'an Upgrade or CONNECT request may not carry a body');
+      else this.tunnelRequest = request;
       return 0;
     }
     if (expect !== undefined) {
@@ -186,9 +204,9 @@ export class Http1ServerConnection implements ResponseConnection, RequestBodySou
         this.refuse(417, `expectation ${JSON.stringify(expect)} is not supported`);
         return 0;
       }
-      if (this.active === undefined && minor >= 1) this.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+      request.expectsContinue = minor >= 1 && declaresBody;
     }
-    if ((contentLength !== undefined && contentLength !== '0') || transferEncoding !== undefined) request.body = new RequestBody(this);
+    if (declaresBody) request.body = new RequestBody(this);
     this.parsing = request;
     const exchange: Exchange = { request, response: new Http1ServerResponse(this, request) };
     if (this.active === undefined) this.start(exchange);
@@ -200,7 +218,7 @@ export class Http1ServerConnection implements ResponseConnection, RequestBodySou
   }
 
   bodyChunk(chunk: Buffer): void {
-    if (this.refused) return;
+    if (this.stopped) return;
     const body = this.parsing?.body;
     if (body !== undefined && !body.push(chunk)) this.pauseReading();
   }
@@ -218,7 +236,7 @@ export class Http1ServerConnection implements ResponseConnection, RequestBodySou
   // ----- socket -----
 
   private readonly onSocketData = (chunk: Buffer): void => {
-    if (this.refused) return;
+    if (this.stopped) return;
     const result = this.parser.execute(chunk);
     if (typeof result !== 'number') {
       this.parseError(result);
@@ -231,7 +249,8 @@ export class Http1ServerConnection implements ResponseConnection, RequestBodySou
   /** The client half-closed: what is being answered still goes out, then the connection closes. */
   private readonly onSocketEnd = (): void => {
     this.clientEnded = true;
-    if (this.isIdle()) this.socket.destroy();
+    // Idle, or half a head with nothing being answered: the client gave up.
+    if (this.isIdle() || this.active === undefined) this.socket.destroy();
     else if (this.parsing !== undefined) this.abortBody();
   };
 
@@ -253,6 +272,8 @@ export class Http1ServerConnection implements ResponseConnection, RequestBodySou
 
   private start(exchange: Exchange): void {
     this.active = exchange;
+    // Sent when the request's turn comes, so a pipelined one hears it after the responses ahead of it.
+    if (exchange.request.expectsContinue && !exchange.request.complete) this.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
     this.context.request(exchange.request, exchange.response, this);
   }
 
@@ -264,6 +285,7 @@ export class Http1ServerConnection implements ResponseConnection, RequestBodySou
       this.socket.destroy();
       return;
     }
+    this.handedOver = true;
     this.socket.pause();
     this.socket.off('data', this.onSocketData);
     this.socket.off('end', this.onSocketEnd);
@@ -278,22 +300,41 @@ export class Http1ServerConnection implements ResponseConnection, RequestBodySou
 
   private parseError(error: LlhttpError): void {
     const code = error.code ?? 'HPE_UNKNOWN';
+    // A body the active request is still sending went bad: that request gets the answer (or its connection is cut).
+    const ofActive = this.parsing !== undefined && this.parsing === this.active?.request;
     this.abortBody();
-    if (code === 'HPE_HEADER_OVERFLOW') this.refuse(431, `request head too large (${code})`);
-    else this.refuse(400, `malformed request (${code})`);
+    const [status, reason]: [ProxyErrorStatus, string] = code === 'HPE_HEADER_OVERFLOW' ? [431, `request head too large (${code})`] : [400, `malformed request (${code})`];
+    if (ofActive) this.refuseNow(status, reason);
+    else this.refuse(status, reason);
   }
 
-  /** Answers a request that cannot be served with `status` and closes; a response already under way is cut instead. */
+  /**
+   * Refuses the request now being read with `status`, then closes. Responses to requests read before it go out first
+   * (in request order); nothing after it is read.
+   */
   private refuse(status: ProxyErrorStatus, reason: string): void {
-    const active = this.active;
-    if (active !== undefined && active.response.headersSent) {
+    if (this.active === undefined) {
+      this.refuseNow(status, reason);
+      return;
+    }
+    this.stopReading();
+    this.deferredRefusal ??= { status, reason };
+  }
+
+  /** Answers at once, unless a response head is already out: then the connection is cut. */
+  private refuseNow(status: ProxyErrorStatus, reason: string): void {
+    if (this.active !== undefined && this.active.response.headersSent) {
       this.socket.destroy();
       return;
     }
-    this.refused = true;
+    this.stopReading();
+    writeRawProxyError(this.socket, status, reason);
+  }
+
+  private stopReading(): void {
+    this.stopped = true;
     this.readingPaused = true;
     this.socket.pause();
-    writeRawProxyError(this.socket, status, reason);
   }
 
   private abortBody(): void {
@@ -315,7 +356,7 @@ export class Http1ServerConnection implements ResponseConnection, RequestBodySou
   }
 
   private resumeReading(): void {
-    if (this.closed || this.refused) return;
+    if (this.closed || this.stopped) return;
     this.readingPaused = false;
     this.socket.resume();
   }

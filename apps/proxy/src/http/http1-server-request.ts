@@ -58,6 +58,8 @@ export class Http1ServerRequest implements Http1RequestHead, RequestHeadFacts {
   complete = false;
   /** Present for requests that declare a body (Content-Length above 0, or chunked). */
   body: RequestBody | undefined;
+  /** An HTTP/1.1 client waits for `100 Continue` before it sends the body. */
+  expectsContinue = false;
   private headersRecord: Record<string, string | string[]> | undefined;
 
   constructor(
