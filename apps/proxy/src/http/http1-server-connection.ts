@@ -3,7 +3,16 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Http1ServerRequest, RequestBody, type RequestBodySource } from './http1-server-request.js';
 import { Http1ServerResponse, type ResponseConnection } from './http1-server-response.js';
-import { type HeadersCompleteCallback, HTTPParser, type LlhttpError, type LlhttpParser, methodName } from './llhttp-parser.js';
+import {
+  type HeadersCompleteCallback,
+  HTTPParser,
+  type LlhttpError,
+  methodName,
+  type OwnedParser as LlhttpOwnedParser,
+  ownedParser,
+  type ParserCallbacks,
+  releaseParser,
+} from './llhttp-parser.js';
 import { type ProxyErrorStatus, writeRawProxyError } from './proxy-error.js';
 
 /** What a connection needs of the server it belongs to. */
@@ -24,7 +33,7 @@ export interface ServerConnectionContext {
 const MAX_QUEUED_REQUESTS = 16;
 const CLIENT_ABORTED = 'WEFT_CLIENT_ABORTED';
 
-type OwnedParser = LlhttpParser & { owner: Http1ServerConnection };
+type OwnedParser = LlhttpOwnedParser<Http1ServerConnection>;
 
 interface Exchange {
   readonly request: Http1ServerRequest;
@@ -64,15 +73,7 @@ export class Http1ServerConnection implements ResponseConnection, RequestBodySou
     private readonly context: ServerConnectionContext,
   ) {
     this.keepAliveSeconds = Math.max(1, Math.floor(context.limits.keepAliveTimeoutMs / 1000));
-    const parser = new HTTPParser() as OwnedParser;
-    parser.initialize(HTTPParser.REQUEST, {}, context.limits.maxHeaderBytes, HTTPParser.kLenientNone);
-    parser.owner = this;
-    parser[HTTPParser.kOnMessageBegin] = onMessageBegin;
-    parser[HTTPParser.kOnHeaders] = onHeaderFields;
-    parser[HTTPParser.kOnHeadersComplete] = onHeadersComplete;
-    parser[HTTPParser.kOnBody] = onBody;
-    parser[HTTPParser.kOnMessageComplete] = onMessageComplete;
-    this.parser = parser;
+    this.parser = ownedParser(HTTPParser.REQUEST, context.limits.maxHeaderBytes, this, PARSER_CALLBACKS);
     socket.on('data', this.onSocketData);
     socket.on('end', this.onSocketEnd);
     socket.on('error', ignoreSocketError);
@@ -262,10 +263,7 @@ export class Http1ServerConnection implements ResponseConnection, RequestBodySou
     this.queue.length = 0;
     if (active !== undefined && !active.response.writableEnded) active.response.observer?.downstreamClosed();
     this.context.closed(this);
-    const parser = this.parser;
-    parser.remove();
-    // The native parser is freed once no llhttp callback can be on the stack.
-    setImmediate(() => parser.close());
+    releaseParser(this.parser);
   };
 
   // ----- helpers -----
@@ -292,9 +290,7 @@ export class Http1ServerConnection implements ResponseConnection, RequestBodySou
     this.socket.off('close', this.onSocketClose);
     this.closed = true;
     this.context.closed(this);
-    this.parser.remove();
-    const parser = this.parser;
-    setImmediate(() => parser.close());
+    releaseParser(this.parser);
     this.context.tunnel(request, this.socket, head, this);
   }
 
@@ -387,3 +383,11 @@ function onBody(this: OwnedParser, chunk: Buffer): void {
 function onMessageComplete(this: OwnedParser): void {
   this.owner.messageComplete();
 }
+
+const PARSER_CALLBACKS: ParserCallbacks<Http1ServerConnection> = {
+  messageBegin: onMessageBegin,
+  headers: onHeaderFields,
+  headersComplete: onHeadersComplete,
+  body: onBody,
+  messageComplete: onMessageComplete,
+};

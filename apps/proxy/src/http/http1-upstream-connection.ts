@@ -3,7 +3,16 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { requestHead, type RequestFraming } from './http1-request-head.js';
-import { type HeadersCompleteCallback, HTTPParser, type LlhttpError, type LlhttpParser, SKIP_BODY } from './llhttp-parser.js';
+import {
+  type HeadersCompleteCallback,
+  HTTPParser,
+  type LlhttpError,
+  type OwnedParser as LlhttpOwnedParser,
+  ownedParser,
+  type ParserCallbacks,
+  releaseParser,
+  SKIP_BODY,
+} from './llhttp-parser.js';
 import { UpstreamError } from './upstream-error.js';
 
 export interface UpstreamRequest {
@@ -54,7 +63,7 @@ export interface UpstreamConnectionOptions {
 const KEEP_ALIVE_HINT_MARGIN_MS = 1_000;
 const KEEP_ALIVE_TIMEOUT = /timeout\s*=\s*(\d+)/i;
 
-type OwnedParser = LlhttpParser & { owner: Http1UpstreamConnection };
+type OwnedParser = LlhttpOwnedParser<Http1UpstreamConnection>;
 
 export class Http1UpstreamConnection implements UpstreamConnectionControl {
   private handler: UpstreamHandler | undefined;
@@ -85,15 +94,7 @@ export class Http1UpstreamConnection implements UpstreamConnectionControl {
     private readonly options: UpstreamConnectionOptions,
   ) {
     this.idleLimitMs = options.keepAliveTimeoutMs;
-    const parser = new HTTPParser() as OwnedParser;
-    parser.initialize(HTTPParser.RESPONSE, {}, options.maxResponseHeaderBytes, HTTPParser.kLenientNone);
-    parser.owner = this;
-    parser[HTTPParser.kOnMessageBegin] = onMessageBegin;
-    parser[HTTPParser.kOnHeaders] = onHeaderFields;
-    parser[HTTPParser.kOnHeadersComplete] = onHeadersComplete;
-    parser[HTTPParser.kOnBody] = onBody;
-    parser[HTTPParser.kOnMessageComplete] = onMessageComplete;
-    this.parser = parser;
+    this.parser = ownedParser(HTTPParser.RESPONSE, options.maxResponseHeaderBytes, this, PARSER_CALLBACKS);
     socket.on('data', this.onSocketData);
     socket.on('end', this.onSocketEnd);
     socket.on('error', this.onSocketError);
@@ -260,10 +261,7 @@ export class Http1UpstreamConnection implements UpstreamConnectionControl {
     this.closed = true;
     this.fail(this.socketError ?? new UpstreamError('UPSTREAM_CLOSED', 'the connection to the endpoint closed before the response ended'));
     this.owner.closed(this);
-    const parser = this.parser;
-    parser.remove();
-    // The native parser is freed once no llhttp callback can be on the stack.
-    setImmediate(() => parser.close());
+    releaseParser(this.parser);
   };
 
   private malformed(error: LlhttpError): void {
@@ -385,3 +383,11 @@ function onBody(this: OwnedParser, chunk: Buffer): void {
 function onMessageComplete(this: OwnedParser): void {
   this.owner.messageComplete();
 }
+
+const PARSER_CALLBACKS: ParserCallbacks<Http1UpstreamConnection> = {
+  messageBegin: onMessageBegin,
+  headers: onHeaderFields,
+  headersComplete: onHeadersComplete,
+  body: onBody,
+  messageComplete: onMessageComplete,
+};

@@ -72,3 +72,40 @@ export type HeadersCompleteCallback = (
 
 /** The value a head callback returns so the parser expects no body (a response to HEAD, an interim 1xx). */
 export const SKIP_BODY = 1;
+
+/** The callbacks of one kind of connection; llhttp calls them with `this` = the parser, whose `owner` is the connection. */
+export interface ParserCallbacks<O> {
+  readonly messageBegin: (this: OwnedParser<O>) => void;
+  readonly headers: (this: OwnedParser<O>, fields: string[], url: string) => void;
+  readonly headersComplete: HeadersCompleteCallback;
+  readonly body: (this: OwnedParser<O>, chunk: Buffer) => void;
+  readonly messageComplete: (this: OwnedParser<O>) => void;
+}
+
+export type OwnedParser<O> = LlhttpParser & { owner: O };
+
+/**
+ * A strict parser of `type` (HTTPParser.REQUEST or RESPONSE) reading for `owner`. The callbacks are shared by every
+ * connection of a kind: a connection keeps no function of its own per parser.
+ */
+export function ownedParser<O>(type: number, maxHeaderBytes: number, owner: O, callbacks: ParserCallbacks<O>): OwnedParser<O> {
+  const parser = new HTTPParser() as OwnedParser<O>;
+  parser.initialize(type, {}, maxHeaderBytes, HTTPParser.kLenientNone);
+  parser.owner = owner;
+  parser[HTTPParser.kOnMessageBegin] = callbacks.messageBegin;
+  parser[HTTPParser.kOnHeaders] = callbacks.headers;
+  parser[HTTPParser.kOnHeadersComplete] = callbacks.headersComplete;
+  parser[HTTPParser.kOnBody] = callbacks.body;
+  parser[HTTPParser.kOnMessageComplete] = callbacks.messageComplete;
+  return parser;
+}
+
+/** Frees a parser whose connection is done with it, once no llhttp callback can be on the stack. */
+export function releaseParser(parser: LlhttpParser): void {
+  parser.remove();
+  setImmediate(closeParser, parser);
+}
+
+function closeParser(parser: LlhttpParser): void {
+  parser.close();
+}
