@@ -45,7 +45,7 @@ export const INBOUND_HTTP1_SERVER_LIMITS: Http1ServerLimits = {
 
 /** What the server hands each request and tunnel to. */
 export interface Http1ServerHandlers {
-  request(request: Http1ServerRequest, response: Http1ServerResponse, socket: Socket): void;
+  request(request: Http1ServerRequest, response: Http1ServerResponse): void;
   /** An Upgrade or CONNECT request: the socket is the tunnel's now, `head` the bytes read after the request head. */
   tunnel(request: Http1ServerRequest, socket: Socket, head: Buffer): void;
 }
@@ -95,7 +95,7 @@ export class Http1Server implements ServerConnectionContext {
   // ----- ServerConnectionContext -----
 
   request(request: Http1ServerRequest, response: Http1ServerResponse): void {
-    this.handlers.request(request, response, request.socket);
+    this.handlers.request(request, response);
   }
 
   tunnel(request: Http1ServerRequest, socket: Socket, head: Buffer): void {

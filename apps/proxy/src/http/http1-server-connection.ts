@@ -24,8 +24,8 @@ export interface ServerConnectionContext {
   };
   /** Set while the proxy drains: every response then closes its connection. */
   readonly draining: boolean;
-  request(request: Http1ServerRequest, response: Http1ServerResponse, connection: Http1ServerConnection): void;
-  tunnel(request: Http1ServerRequest, socket: Socket, head: Buffer, connection: Http1ServerConnection): void;
+  request(request: Http1ServerRequest, response: Http1ServerResponse): void;
+  tunnel(request: Http1ServerRequest, socket: Socket, head: Buffer): void;
   closed(connection: Http1ServerConnection): void;
 }
 
@@ -272,7 +272,7 @@ export class Http1ServerConnection implements ResponseConnection, RequestBodySou
     this.active = exchange;
     // Sent when the request's turn comes, so a pipelined one hears it after the responses ahead of it.
     if (exchange.request.expectsContinue && !exchange.request.complete) this.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
-    this.context.request(exchange.request, exchange.response, this);
+    this.context.request(exchange.request, exchange.response);
   }
 
   /** An Upgrade or CONNECT request: the socket leaves this connection for a tunnel, with the bytes read after the head. */
@@ -291,7 +291,7 @@ export class Http1ServerConnection implements ResponseConnection, RequestBodySou
     this.closed = true;
     this.context.closed(this);
     releaseParser(this.parser);
-    this.context.tunnel(request, this.socket, head, this);
+    this.context.tunnel(request, this.socket, head);
   }
 
   private parseError(error: LlhttpError): void {
