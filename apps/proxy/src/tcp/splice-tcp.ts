@@ -1,6 +1,7 @@
 // spliceTcp: relays bytes both ways between two sockets, with backpressure, half-close, and reset on failure.
 import type { Socket } from 'node:net';
 import { resetSocket } from '../transport/reset-socket.js';
+import { readIntoRecycledBuffers } from './recycled-socket-reads.js';
 
 export interface TcpSpliceResult {
   /** `closed`: both directions ended normally; otherwise the side whose error or abrupt close ended the relay. */
@@ -19,9 +20,9 @@ export interface SpliceTcpOptions {
 }
 
 /**
- * Pipes `client` into `server` and back. Each direction ends on its own (a FIN is passed on as a FIN, so a client
- * can half-close and still read the reply); `pipe` pauses the reader while the writer is full, so at most one
- * high-water mark per direction is buffered. An error or an abrupt close on either side resets the other, so the
+ * Relays `client` into `server` and back. Each direction ends on its own (a FIN is passed on as a FIN, so a client
+ * can half-close and still read the reply); the reader is paused while the writer is full, so at most one read
+ * buffer (or, for TLS, one high-water mark) per direction waits in memory. An error or an abrupt close on either side resets the other, so the
  * peer sees a failure and not a clean end. Both sockets must have been made with allowHalfOpen. Resolves once
  * both sockets are closed.
  */
@@ -60,7 +61,22 @@ export function spliceTcp(client: Socket, server: Socket, options: SpliceTcpOpti
       if (client.closed && server.closed) resolve(result());
       return;
     }
-    client.pipe(server);
-    server.pipe(client);
+    relay(client, server);
+    relay(server, client);
   });
+}
+
+/** One direction: plain TCP reads go straight into writes through recycled buffers; TLS reads are piped. */
+function relay(from: Socket, to: Socket): void {
+  const switched = readIntoRecycledBuffers(from, (bytes, release) => {
+    if (to.write(bytes, release)) return true;
+    to.once('drain', () => from.resume());
+    return false;
+  });
+  if (!switched) {
+    from.pipe(to);
+    return;
+  }
+  if (from.readableEnded) to.end();
+  else from.once('end', () => to.end());
 }

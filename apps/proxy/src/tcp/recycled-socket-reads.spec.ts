@@ -1,0 +1,135 @@
+import { once } from 'node:events';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect as tlsConnect, createServer as createTlsServer } from 'node:tls';
+import { afterEach, describe, expect, it } from 'vitest';
+import { patternBytes, transcriptOf } from '../transport/loopback-peers.spec-helper.js';
+import { readIntoRecycledBuffers, RECYCLED_READ_BUFFER_BYTES } from './recycled-socket-reads.js';
+import { MeshCertificates } from '../tls/mesh-certificates.spec-helper.js';
+
+const servers: Server[] = [];
+const sockets: Socket[] = [];
+
+afterEach(async () => {
+  for (const socket of sockets.splice(0)) socket.destroy();
+  await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
+});
+
+/** A connected pair on loopback: the accepted end (what a proxy listener gets) and the client end. */
+async function acceptedPair(clientWriteBuffer?: number): Promise<{ accepted: Socket; client: Socket }> {
+  const server = createServer({ allowHalfOpen: true });
+  servers.push(server);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as { port: number }).port;
+  const [[accepted], client] = await Promise.all([
+    once(server, 'connection') as Promise<[Socket]>,
+    new Promise<Socket>((resolve) => {
+      const options = { host: '127.0.0.1', port, allowHalfOpen: true, ...(clientWriteBuffer ? { writableHighWaterMark: clientWriteBuffer } : {}) };
+      const socket = connect(options, () => resolve(socket));
+    }),
+  ]);
+  sockets.push(accepted, client);
+  return { accepted, client };
+}
+
+describe('readIntoRecycledBuffers', () => {
+  it('hands an accepted socket’s bytes to the handler byte for byte, then still ends it', async () => {
+    const { accepted, client } = await acceptedPair();
+    const received: Buffer[] = [];
+    let released = 0;
+    expect(
+      readIntoRecycledBuffers(accepted, (bytes, release) => {
+        received.push(Buffer.from(bytes)); // copied: the buffer is reused once released
+        release();
+        released++;
+        return true;
+      }),
+    ).toBe(true);
+    const sent = patternBytes(3 * 1024 * 1024 + 17);
+    client.end(sent);
+    await once(accepted, 'end');
+    expect(Buffer.concat(received).equals(sent)).toBe(true);
+    expect(released).toBe(received.length);
+    expect(accepted.bytesRead).toBe(sent.length);
+    expect(Math.max(...received.map((chunk) => chunk.length))).toBeLessThanOrEqual(RECYCLED_READ_BUFFER_BYTES);
+  });
+
+  it('delivers the bytes buffered before the switch first, in order', async () => {
+    const { accepted, client } = await acceptedPair();
+    accepted.pause();
+    client.write('first part;');
+    // Let the bytes land in the socket's stream buffer, as protocol detection leaves them.
+    await once(accepted, 'readable');
+    const put = accepted.read() as Buffer;
+    accepted.unshift(put);
+    const received: string[] = [];
+    readIntoRecycledBuffers(accepted, (bytes, release) => {
+      received.push(bytes.toString());
+      release();
+      return true;
+    });
+    client.end('second part');
+    await once(accepted, 'end');
+    expect(received.join('')).toBe('first part;second part');
+    expect(received[0]).toBe('first part;');
+  });
+
+  it('relays into a slow reader under backpressure without corrupting reused buffers', async () => {
+    const { accepted: from, client: source } = await acceptedPair();
+    // A deep write buffer keeps several read buffers queued in `to` at once, each still referenced.
+    const { accepted: sinkSide, client: to } = await acceptedPair(4 * 1024 * 1024);
+    let pauses = 0;
+    readIntoRecycledBuffers(from, (bytes, release) => {
+      if (to.write(bytes, release)) return true;
+      pauses++;
+      to.once('drain', () => from.resume());
+      return false;
+    });
+    from.once('end', () => to.end());
+    // The sink reads in small bites with pauses, so the relay's writes queue and the reader must stop.
+    sinkSide.pause();
+    const chunks: Buffer[] = [];
+    const drip = setInterval(() => {
+      for (let chunk = sinkSide.read(256 * 1024) as Buffer | null; chunk !== null; chunk = sinkSide.read(256 * 1024) as Buffer | null) {
+        chunks.push(chunk);
+      }
+    }, 5);
+    const sent = patternBytes(16 * 1024 * 1024, 11);
+    source.end(sent);
+    sinkSide.on('end', () => clearInterval(drip));
+    await new Promise<void>((resolve) => sinkSide.once('end', () => resolve()));
+    clearInterval(drip);
+    for (let chunk = sinkSide.read() as Buffer | null; chunk !== null; chunk = sinkSide.read() as Buffer | null) chunks.push(chunk);
+    const got = Buffer.concat(chunks);
+    expect(got.length).toBe(sent.length);
+    expect(got.equals(sent)).toBe(true);
+    expect(pauses).toBeGreaterThan(0);
+  });
+
+  it('leaves a TLS socket on the stream path', async () => {
+    const certificates = await MeshCertificates.mint();
+    const leaf = await certificates.leaf('web').finally(() => certificates.remove());
+    const server = createTlsServer({ cert: leaf.certificateChainPem, key: leaf.privateKeyPem }, (socket) => socket.end('hello over tls'));
+    servers.push(server);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as { port: number }).port;
+    const client = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false });
+    sockets.push(client);
+    await once(client, 'secureConnect');
+    expect(readIntoRecycledBuffers(client, () => true)).toBe(false);
+    const transcript = await transcriptOf(client);
+    expect(transcript.bytes.toString()).toBe('hello over tls');
+  });
+
+  it('refuses a socket that was already switched, and a destroyed one', async () => {
+    const { accepted, client } = await acceptedPair();
+    expect(readIntoRecycledBuffers(accepted, () => true)).toBe(true);
+    expect(readIntoRecycledBuffers(accepted, () => true)).toBe(false);
+    client.destroy();
+    accepted.destroy();
+    const { accepted: other } = await acceptedPair();
+    other.destroy();
+    expect(readIntoRecycledBuffers(other, () => true)).toBe(false);
+  });
+});

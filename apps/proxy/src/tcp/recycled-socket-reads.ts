@@ -1,0 +1,94 @@
+// readIntoRecycledBuffers: switches a plain TCP socket to reading into buffers the proxy reuses, for opaque relaying.
+import { Socket } from 'node:net';
+
+/**
+ * Size of each read buffer, libuv's own read size. Every socket being read holds one; the buffers of finished
+ * writes wait in a shared free list for the next read.
+ */
+export const RECYCLED_READ_BUFFER_BYTES = 64 * 1024;
+
+/** Free buffers kept for reuse at most (2 MiB); beyond that a released buffer is left to the garbage collector. */
+const MAX_FREE_BUFFERS = 32;
+
+/**
+ * Gets `bytes` (a view of a recycled buffer) and `release`, which it must call once nothing refers to the bytes any
+ * more (a socket write's callback). Returning false pauses the socket until `socket.resume()`.
+ */
+export type RecycledChunkHandler = (bytes: Buffer, release: () => void) => boolean;
+
+/** The socket fields Node keeps its `onread` option in, found by name on a probe socket once (see `onreadFields`). */
+interface OnreadFields {
+  readonly buffer: symbol;
+  readonly callback: symbol;
+  readonly generator: symbol;
+}
+
+interface UserBufferHandle {
+  useUserBuffer(buffer: Uint8Array): void;
+}
+
+const freeBuffers: Buffer[] = [];
+
+function takeBuffer(): Buffer {
+  return freeBuffers.pop() ?? Buffer.allocUnsafeSlow(RECYCLED_READ_BUFFER_BYTES);
+}
+
+function giveBack(buffer: Buffer): void {
+  if (freeBuffers.length < MAX_FREE_BUFFERS) freeBuffers.push(buffer);
+}
+
+/**
+ * Node's default reads give every chunk a new ArrayBuffer and pass it through the stream machinery, which costs a
+ * relay more than half its throughput. Its `onread` option (read into the caller's buffers, one callback per read)
+ * exists only for sockets the caller constructs, not for ones a server accepts; the fields that option sets are
+ * module-private symbols, so they are found by name on a socket built with the option and checked, once. A Node
+ * that changed them leaves `onreadFields` undefined and every relay on the stream path.
+ */
+const onreadFields: OnreadFields | undefined = (() => {
+  const generator = () => new Uint8Array(1);
+  const callback = () => true;
+  const probe = new Socket({ onread: { buffer: generator, callback } });
+  const byName = new Map(Object.getOwnPropertySymbols(probe).map((key) => [key.description, key]));
+  const [buffer, callbackKey, generatorKey] = [byName.get('kBuffer'), byName.get('kBufferCb'), byName.get('kBufferGen')];
+  if (buffer === undefined || callbackKey === undefined || generatorKey === undefined) return undefined;
+  const fields = probe as unknown as Record<symbol, unknown>;
+  if (fields[buffer] !== true || fields[callbackKey] !== callback || fields[generatorKey] !== generator) return undefined;
+  return { buffer, callback: callbackKey, generator: generatorKey };
+})();
+
+function userBufferHandle(socket: Socket): UserBufferHandle | undefined {
+  const handle = (socket as unknown as { readonly _handle?: Partial<UserBufferHandle> | null })._handle;
+  return typeof handle?.useUserBuffer === 'function' ? (handle as UserBufferHandle) : undefined;
+}
+
+/**
+ * From now on, hands every chunk the socket reads to `onChunk` in a recycled buffer instead of emitting 'data';
+ * 'end', 'error', 'close', timeouts and byte counts are unchanged. Bytes the socket had already buffered (put back
+ * by protocol detection, say) go to `onChunk` first, in their own buffers. Returns false, changing nothing, for a
+ * socket this cannot apply to (TLS, not connected, already switched, or a Node without the fields): the caller
+ * reads it the usual way. The socket must have no 'data' listener.
+ */
+export function readIntoRecycledBuffers(socket: Socket, onChunk: RecycledChunkHandler): boolean {
+  const handle = onreadFields === undefined || 'encrypted' in socket || socket.destroyed ? undefined : userBufferHandle(socket);
+  if (onreadFields === undefined || handle === undefined) return false;
+  const fields = socket as unknown as Record<symbol, unknown>;
+  if (fields[onreadFields.buffer]) return false;
+  let paused = false;
+  for (let buffered = socket.read() as Buffer | null; buffered !== null; buffered = socket.read() as Buffer | null) {
+    if (onChunk(buffered, leaveToCollector) === false) paused = true;
+  }
+  const first = takeBuffer();
+  fields[onreadFields.buffer] = first;
+  fields[onreadFields.generator] = takeBuffer;
+  fields[onreadFields.callback] = (length: number, buffer: Buffer) => onChunk(buffer.subarray(0, length), () => giveBack(buffer));
+  handle.useUserBuffer(first);
+  // With the fields set, pause() and resume() stop and start the handle's reads themselves.
+  if (paused) socket.pause();
+  else socket.resume();
+  return true;
+}
+
+/** The release of a chunk that is its own buffer, not a recycled one: nothing to give back. */
+function leaveToCollector(): void {
+  return undefined;
+}
