@@ -4,6 +4,7 @@ import { type IncomingMessage, request as httpRequest, STATUS_CODES } from 'node
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { MeshTlsClient } from '../tls/mesh-tls-client.js';
+import { relayBytes } from '../tcp/splice-tcp.js';
 import { ConnectError, connectTcp } from '../transport/connect-tcp.js';
 import type { ChosenEndpoint } from './forward-context.js';
 import type { Http1RequestHead } from './http1-server-request.js';
@@ -126,8 +127,8 @@ function sendTunnelRequest(
 
 /** Joins two sockets; each end closes the other once its pending bytes are written. */
 export function splice(a: Socket, b: Socket): void {
-  a.pipe(b);
-  b.pipe(a);
+  relayBytes(a, b);
+  relayBytes(b, a);
   const onError = (): void => {
     a.destroy();
     b.destroy();

@@ -1,7 +1,7 @@
 // spliceTcp: relays bytes both ways between two sockets, with backpressure, half-close, and reset on failure.
 import type { Socket } from 'node:net';
 import { resetSocket } from '../transport/reset-socket.js';
-import { readIntoRecycledBuffers } from './recycled-socket-reads.js';
+import { readIntoRecycledBuffers } from '../transport/recycled-socket-reads.js';
 
 export interface TcpSpliceResult {
   /** `closed`: both directions ended normally; otherwise the side whose error or abrupt close ended the relay. */
@@ -61,13 +61,16 @@ export function spliceTcp(client: Socket, server: Socket, options: SpliceTcpOpti
       if (client.closed && server.closed) resolve(result());
       return;
     }
-    relay(client, server);
-    relay(server, client);
+    relayBytes(client, server);
+    relayBytes(server, client);
   });
 }
 
-/** One direction: plain TCP reads go straight into writes through recycled buffers; TLS reads are piped. */
-function relay(from: Socket, to: Socket): void {
+/**
+ * One direction, as `from.pipe(to)` does it (pause while `to` is full, end `to` after `from` ends), but plain TCP
+ * reads go straight into writes through recycled buffers; TLS reads are piped.
+ */
+export function relayBytes(from: Socket, to: Socket): void {
   const switched = readIntoRecycledBuffers(from, (bytes, release) => {
     if (to.write(bytes, release)) return true;
     to.once('drain', () => from.resume());

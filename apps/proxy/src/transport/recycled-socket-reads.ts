@@ -63,28 +63,30 @@ function userBufferHandle(socket: Socket): UserBufferHandle | undefined {
 
 /**
  * From now on, hands every chunk the socket reads to `onChunk` in a recycled buffer instead of emitting 'data';
- * 'end', 'error', 'close', timeouts and byte counts are unchanged. Bytes the socket had already buffered (put back
- * by protocol detection, say) go to `onChunk` first, in their own buffers. Returns false, changing nothing, for a
- * socket this cannot apply to (TLS, not connected, already switched, or a Node without the fields): the caller
- * reads it the usual way. The socket must have no 'data' listener.
+ * 'end', 'error', 'close', timeouts and byte counts are unchanged, and pause()/resume() stop and start the reads.
+ * Bytes the socket had already buffered (put back by protocol detection, say) go to `onChunk` first, in their own
+ * buffers. Returns false, changing nothing, for a socket this cannot apply to (TLS, destroyed, already reading into
+ * its own buffers, or a Node without the fields): the caller reads it the usual way. The socket must have no 'data'
+ * listener.
  */
 export function readIntoRecycledBuffers(socket: Socket, onChunk: RecycledChunkHandler): boolean {
-  const handle = onreadFields === undefined || 'encrypted' in socket || socket.destroyed ? undefined : userBufferHandle(socket);
-  if (onreadFields === undefined || handle === undefined) return false;
+  if (onreadFields === undefined || socket.destroyed) return false;
   const fields = socket as unknown as Record<symbol, unknown>;
-  if (fields[onreadFields.buffer]) return false;
-  let paused = false;
-  for (let buffered = socket.read() as Buffer | null; buffered !== null; buffered = socket.read() as Buffer | null) {
-    if (onChunk(buffered, leaveToCollector) === false) paused = true;
-  }
+  const handle = 'encrypted' in socket || fields[onreadFields.buffer] ? undefined : userBufferHandle(socket);
+  if (handle === undefined) return false;
   const first = takeBuffer();
   fields[onreadFields.buffer] = first;
   fields[onreadFields.generator] = takeBuffer;
   fields[onreadFields.callback] = (length: number, buffer: Buffer) => onChunk(buffer.subarray(0, length), () => giveBack(buffer));
   handle.useUserBuffer(first);
-  // With the fields set, pause() and resume() stop and start the handle's reads themselves.
+  // Reads start on a later turn of the event loop; the buffered bytes go first, now, and a pause() the handler makes
+  // while taking them stands.
+  socket.resume();
+  let paused = false;
+  for (let buffered = socket.read() as Buffer | null; buffered !== null; buffered = socket.read() as Buffer | null) {
+    if (onChunk(buffered, leaveToCollector) === false) paused = true;
+  }
   if (paused) socket.pause();
-  else socket.resume();
   return true;
 }
 

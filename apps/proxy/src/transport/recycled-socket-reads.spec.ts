@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { connect as tlsConnect, createServer as createTlsServer } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
-import { patternBytes, transcriptOf } from '../transport/loopback-peers.spec-helper.js';
+import { patternBytes, transcriptOf } from './loopback-peers.spec-helper.js';
 import { readIntoRecycledBuffers, RECYCLED_READ_BUFFER_BYTES } from './recycled-socket-reads.js';
 import { MeshCertificates } from '../tls/mesh-certificates.spec-helper.js';
 
@@ -122,14 +122,28 @@ describe('readIntoRecycledBuffers', () => {
     expect(transcript.bytes.toString()).toBe('hello over tls');
   });
 
-  it('refuses a socket that was already switched, and a destroyed one', async () => {
-    const { accepted, client } = await acceptedPair();
-    expect(readIntoRecycledBuffers(accepted, () => true)).toBe(true);
-    expect(readIntoRecycledBuffers(accepted, () => true)).toBe(false);
-    client.destroy();
-    accepted.destroy();
+  it('refuses a socket already switched, a destroyed one, and one built with its own onread buffer', async () => {
+    const { accepted: switched } = await acceptedPair();
+    expect(readIntoRecycledBuffers(switched, () => true)).toBe(true);
+    expect(readIntoRecycledBuffers(switched, () => true)).toBe(false);
     const { accepted: other } = await acceptedPair();
     other.destroy();
     expect(readIntoRecycledBuffers(other, () => true)).toBe(false);
+    const server = createServer((socket) => socket.end('kept for its own reader'));
+    servers.push(server);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const received: string[] = [];
+    const buffer = Buffer.alloc(64);
+    const own = connect({
+      host: '127.0.0.1',
+      port: (server.address() as { port: number }).port,
+      onread: { buffer, callback: (length: number) => received.push(buffer.toString('latin1', 0, length)) > 0 },
+    });
+    sockets.push(own);
+    await once(own, 'connect');
+    expect(readIntoRecycledBuffers(own, () => true)).toBe(false);
+    await once(own, 'end');
+    expect(received.join('')).toBe('kept for its own reader');
   });
 });
