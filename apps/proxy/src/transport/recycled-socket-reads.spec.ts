@@ -1,9 +1,9 @@
 import { once } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { connect as tlsConnect, createServer as createTlsServer } from 'node:tls';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { patternBytes, transcriptOf } from './loopback-peers.spec-helper.js';
-import { readIntoRecycledBuffers, RECYCLED_READ_BUFFER_BYTES } from './recycled-socket-reads.js';
+import { LARGE_READ_BUFFER_BYTES, readIntoRecycledBuffers, SMALL_READ_BUFFER_BYTES } from './recycled-socket-reads.js';
 import { MeshCertificates } from '../tls/mesh-certificates.spec-helper.js';
 
 const servers: Server[] = [];
@@ -51,7 +51,32 @@ describe('readIntoRecycledBuffers', () => {
     expect(Buffer.concat(received).equals(sent)).toBe(true);
     expect(released).toBe(received.length);
     expect(accepted.bytesRead).toBe(sent.length);
-    expect(Math.max(...received.map((chunk) => chunk.length))).toBeLessThanOrEqual(RECYCLED_READ_BUFFER_BYTES);
+    expect(Math.max(...received.map((chunk) => chunk.length))).toBeLessThanOrEqual(LARGE_READ_BUFFER_BYTES);
+  });
+
+  it('reads small messages into small buffers and bulk data into large ones, and goes back to small when it idles', async () => {
+    const { accepted, client } = await acceptedPair();
+    const reads: { readonly length: number; readonly bufferSize: number }[] = [];
+    readIntoRecycledBuffers(accepted, (bytes, release) => {
+      reads.push({ length: bytes.length, bufferSize: bytes.buffer.byteLength });
+      release();
+      return true;
+    });
+    const exchange = async (bytes: Buffer) => {
+      const before = reads.reduce((sum, read) => sum + read.length, 0);
+      client.write(bytes);
+      await vi.waitFor(() => expect(reads.reduce((sum, read) => sum + read.length, 0)).toBe(before + bytes.length));
+    };
+    await exchange(Buffer.from('a short request'));
+    expect(reads.map((read) => read.bufferSize)).toEqual([SMALL_READ_BUFFER_BYTES]);
+    const bulkFrom = reads.length;
+    await exchange(patternBytes(4 * 1024 * 1024));
+    const bulk = reads.slice(bulkFrom);
+    expect(bulk[0]?.bufferSize).toBe(SMALL_READ_BUFFER_BYTES);
+    expect(bulk.filter((read) => read.bufferSize === LARGE_READ_BUFFER_BYTES).length).toBeGreaterThan(bulk.length / 2);
+    await exchange(Buffer.from('another short one'));
+    await exchange(Buffer.from('and the next read is small again'));
+    expect(reads.at(-1)?.bufferSize).toBe(SMALL_READ_BUFFER_BYTES);
   });
 
   it('delivers the bytes buffered before the switch first, in order', async () => {

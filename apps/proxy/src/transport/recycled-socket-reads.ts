@@ -2,12 +2,14 @@
 import { Socket } from 'node:net';
 
 /**
- * Size of each read buffer, libuv's own read size. Every socket being read holds one; the buffers of finished
- * writes wait in a shared free list for the next read.
+ * The two sizes of read buffer. Every socket being read holds one while it waits: a small one unless its last read
+ * brought at least a small buffer's worth, so that idle connections hold 4 KiB each and bulk transfers read 64 KiB
+ * (libuv's own read size) at a time. The buffers of finished writes wait in a shared free list per size.
  */
-export const RECYCLED_READ_BUFFER_BYTES = 64 * 1024;
+export const SMALL_READ_BUFFER_BYTES = 4 * 1024;
+export const LARGE_READ_BUFFER_BYTES = 64 * 1024;
 
-/** Free buffers kept for reuse at most (2 MiB); beyond that a released buffer is left to the garbage collector. */
+/** Free buffers kept for reuse at most, per size (2 MiB of large ones); beyond that a released buffer is left to the GC. */
 const MAX_FREE_BUFFERS = 32;
 
 /**
@@ -27,14 +29,18 @@ interface UserBufferHandle {
   useUserBuffer(buffer: Uint8Array): void;
 }
 
-const freeBuffers: Buffer[] = [];
+const freeBuffers = new Map<number, Buffer[]>([
+  [SMALL_READ_BUFFER_BYTES, []],
+  [LARGE_READ_BUFFER_BYTES, []],
+]);
 
-function takeBuffer(): Buffer {
-  return freeBuffers.pop() ?? Buffer.allocUnsafeSlow(RECYCLED_READ_BUFFER_BYTES);
+function takeBuffer(size: number): Buffer {
+  return freeBuffers.get(size)?.pop() ?? Buffer.allocUnsafeSlow(size);
 }
 
 function giveBack(buffer: Buffer): void {
-  if (freeBuffers.length < MAX_FREE_BUFFERS) freeBuffers.push(buffer);
+  const free = freeBuffers.get(buffer.length);
+  if (free !== undefined && free.length < MAX_FREE_BUFFERS) free.push(buffer);
 }
 
 /**
@@ -74,10 +80,15 @@ export function readIntoRecycledBuffers(socket: Socket, onChunk: RecycledChunkHa
   const fields = socket as unknown as Record<symbol, unknown>;
   const handle = 'encrypted' in socket || fields[onreadFields.buffer] ? undefined : userBufferHandle(socket);
   if (handle === undefined) return false;
-  const first = takeBuffer();
+  let nextSize = SMALL_READ_BUFFER_BYTES;
+  const first = takeBuffer(nextSize);
   fields[onreadFields.buffer] = first;
-  fields[onreadFields.generator] = takeBuffer;
-  fields[onreadFields.callback] = (length: number, buffer: Buffer) => onChunk(buffer.subarray(0, length), () => giveBack(buffer));
+  // Node asks for the next buffer right after each callback.
+  fields[onreadFields.generator] = () => takeBuffer(nextSize);
+  fields[onreadFields.callback] = (length: number, buffer: Buffer) => {
+    nextSize = length >= SMALL_READ_BUFFER_BYTES ? LARGE_READ_BUFFER_BYTES : SMALL_READ_BUFFER_BYTES;
+    return onChunk(buffer.subarray(0, length), () => giveBack(buffer));
+  };
   handle.useUserBuffer(first);
   // Reads start on a later turn of the event loop; the buffered bytes go first, now, and a pause() the handler makes
   // while taking them stands.
