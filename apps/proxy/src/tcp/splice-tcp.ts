@@ -22,9 +22,9 @@ export interface SpliceTcpOptions {
 /**
  * Relays `client` into `server` and back. Each direction ends on its own (a FIN is passed on as a FIN, so a client
  * can half-close and still read the reply); the reader is paused while the writer is full, so at most one read
- * buffer (for TLS, one high-water mark) per direction waits in memory. An error or an abrupt close on either side
- * resets the other, so the peer sees a failure and not a clean end. Both sockets must have been made with
- * allowHalfOpen. Resolves once both sockets are closed.
+ * buffer per direction waits in memory. An error or an abrupt close on either side resets the other, so the peer
+ * sees a failure and not a clean end. Both sockets must have been made with allowHalfOpen. Resolves once both
+ * sockets are closed.
  */
 export function spliceTcp(client: Socket, server: Socket, options: SpliceTcpOptions = {}): Promise<TcpSpliceResult> {
   return new Promise((resolve) => {
@@ -67,8 +67,8 @@ export function spliceTcp(client: Socket, server: Socket, options: SpliceTcpOpti
 }
 
 /**
- * One direction, as `from.pipe(to)` does it (pause while `to` is full, end `to` after `from` ends), but plain TCP
- * reads go straight into writes through recycled buffers; TLS reads are piped.
+ * One direction, as `from.pipe(to)` does it (pause while `to` is full, end `to` after `from` ends), but reads go
+ * straight into writes through recycled buffers (TCP, or TLS's decrypted bytes); `pipe` where they cannot.
  */
 export function relayBytes(from: Socket, to: Socket): void {
   const switched = readIntoRecycledBuffers(from, (bytes, release) => {

@@ -1,4 +1,4 @@
-// readIntoRecycledBuffers: switches a plain TCP socket to reading into buffers the proxy reuses, for opaque relaying.
+// readIntoRecycledBuffers: switches a TCP or TLS socket to reading into buffers the proxy reuses, for opaque relaying.
 import { Socket } from 'node:net';
 
 /**
@@ -71,14 +71,14 @@ function userBufferHandle(socket: Socket): UserBufferHandle | undefined {
  * From now on, hands every chunk the socket reads to `onChunk` in a recycled buffer instead of emitting 'data';
  * 'end', 'error', 'close', timeouts and byte counts are unchanged, and pause()/resume() stop and start the reads.
  * Bytes the socket had already buffered (put back by protocol detection, say) go to `onChunk` first, in their own
- * buffers. Returns false, changing nothing, for a socket this cannot apply to (TLS, destroyed, already reading into
- * its own buffers, or a Node without the fields): the caller reads it the usual way. The socket must have no 'data'
+ * buffers. A TLS socket gets its decrypted bytes. Returns false, changing nothing, for a socket this cannot apply to
+ * (destroyed, already reading into its own buffers, or a Node without the fields): the caller reads it the usual way. The socket must have no 'data'
  * listener.
  */
 export function readIntoRecycledBuffers(socket: Socket, onChunk: RecycledChunkHandler): boolean {
   if (onreadFields === undefined || socket.destroyed) return false;
   const fields = socket as unknown as Record<symbol, unknown>;
-  const handle = 'encrypted' in socket || fields[onreadFields.buffer] ? undefined : userBufferHandle(socket);
+  const handle = fields[onreadFields.buffer] ? undefined : userBufferHandle(socket);
   if (handle === undefined) return false;
   let nextSize = SMALL_READ_BUFFER_BYTES;
   const first = takeBuffer(nextSize);
