@@ -7,6 +7,7 @@
 //   --apps LIST  only these of proxy,control,init (a partial stage, for trying one bundle)
 // Layout of DIR (the Docker build context of apps/proxy/Dockerfile and apps/control/Dockerfile):
 //   proxy/dist/main.js, proxy/package.json                  weft-proxy (reads ../package.json for its version)
+//   <app>/dist/chunks/*.js                                  code an app imports only when it needs it (proxy: X.509)
 //   proxy/dist/original_destination.node, proxy/build/Release/original_destination.node   the SO_ORIGINAL_DST addon
 //   init/dist/main.js, init/package.json, bin/weft-init      weft-init and its /usr/local/bin wrapper
 //   control/dist/main.js, control/package.json              weft-control
@@ -77,8 +78,12 @@ async function bundle(app) {
   if (!existsSync(entry)) throw new Error(`${relative(repo, entry)} does not exist; build apps/${app} first`);
   const outfile = join(out, app, 'dist/main.js');
   await build({
-    entryPoints: [entry],
-    outfile,
+    entryPoints: { main: entry },
+    outdir: dirname(outfile),
+    // What an app loads with import() goes to chunks of its own, so the app does not even parse it until then (the
+    // proxy's X.509 rules, which it needs only once it has an identity: 3.5 MB of idle memory).
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
     bundle: true,
     platform: 'node',
     format: 'esm',

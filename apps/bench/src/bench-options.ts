@@ -42,7 +42,7 @@ export interface BenchOptions {
   readonly commands: readonly ContenderCommandSpec[];
   /** Node/V8 flags of the built-in Weft contender's process, e.g. ["--max-semi-space-size=2"]. */
   readonly weftNodeFlags: readonly string[];
-  /** Which build of the proxy Weft runs: the single-file bundle its images ship, or tsc's dist/ tree. */
+  /** Which build of the proxy Weft runs: the esbuild bundle its images ship, or tsc's dist/ tree. */
   readonly weftBuild: WeftBuild;
   readonly scenarios: readonly ScenarioId[];
   /** Markdown report path, or undefined to print only. */
@@ -95,7 +95,7 @@ export const BENCH_USAGE = `Usage: npm run bench -- [options]
                              NAME weft replaces the built-in Weft
   --weft-node-flags "FLAGS"  extra Node/V8 flags of the built-in Weft process, e.g. "--max-semi-space-size=2" or
                              "--cpu-prof --cpu-prof-dir=/tmp/weft-prof" (summarise with cpu-profile-main.js)
-  --weft-build bundle|dist   run the proxy as its images ship it, one esbuild bundle (default), or tsc's
+  --weft-build bundle|dist   run the proxy as its images ship it, an esbuild bundle (default), or tsc's
                              apps/proxy/dist tree
   --scenarios a,b,...        among ${SCENARIO_IDS.join(', ')} (default all;
                              ${[...IDENTITY_SCENARIO_IDS, ...PROPAGATION_SCENARIO_IDS].join(', ')} run when weft is among the contenders;

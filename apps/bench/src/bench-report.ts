@@ -328,7 +328,7 @@ ${contenders}
 
 ### Weft and other proxies
 
-\`npm run bench\` builds \`@weft/proxy\` with the harness, bundles it into one file as its image does (\`scripts/docker/stage-image.mjs --apps proxy\`),
+\`npm run bench\` builds \`@weft/proxy\` with the harness, bundles it with esbuild as its image does (\`scripts/docker/stage-image.mjs --apps proxy\`),
 and starts it itself through its launcher \`apps/proxy/bin/weft-proxy\` (\`WEFT_PROXY_MAIN\` names the bundle; the Weft row above; its environment is under
 "Generated configs"); \`--weft-build dist\` runs tsc's \`apps/proxy/dist\` tree instead. \`--weft-node-flags "FLAGS"\` adds Node/V8 flags to that process, e.g. \`--max-semi-space-size=2\`, or
 \`--cpu-prof --cpu-prof-dir=DIR\` for a CPU profile of every Weft run, summarised by \`node apps/bench/dist/cpu-profile-main.js DIR/*.cpuprofile\`.

@@ -1,4 +1,4 @@
-// Which build of the proxy the harness starts: the single-file bundle Weft's images ship (default), or tsc's dist/ tree.
+// Which build of the proxy the harness starts: the esbuild bundle Weft's images ship (default), or tsc's dist/ tree.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,7 +31,7 @@ export function weftProxyBuild(repoRoot: string, build: WeftBuild, stageDir: str
     build,
     description:
       build === 'bundle'
-        ? `the proxy as its image ships it: \`${WEFT_PROXY_ENTRY}\` bundled into one file by \`${STAGE_IMAGE_SCRIPT} --apps proxy\` (esbuild)`
+        ? `the proxy as its image ships it: \`${WEFT_PROXY_ENTRY}\` bundled by \`${STAGE_IMAGE_SCRIPT} --apps proxy\` (esbuild)`
         : `tsc's \`${WEFT_PROXY_ENTRY}\` and the package tree it imports (--weft-build dist)`,
     main: () => {
       if (main !== undefined) return main;

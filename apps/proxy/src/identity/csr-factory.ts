@@ -1,4 +1,4 @@
-// CsrFactory: makes a fresh key pair and the CSR for an identity; @weft/adapter-x509's createWorkloadCsr in production.
+// CsrFactory: makes a fresh key pair and the CSR for an identity; @weft/adapter-x509's createWorkloadCsr in production (x509-rules.ts).
 import type { WorkloadIdentity } from '@weft/core';
 
 /** A fresh private key, kept in memory only, and the DER CSR signed with it. */

@@ -2,6 +2,7 @@ import { createIssuer, createTrustAnchor, createWorkloadCsr, X509CertificateAuth
 import type { WorkloadIdentity } from '@weft/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkIssuedX509Certificate } from './issued-certificate-check.js';
+import { loadX509Rules } from './x509-rules.js';
 import type { ProxyCredentials } from './proxy-credentials.js';
 
 const NOW = Date.UTC(2030, 0, 15);
@@ -14,6 +15,7 @@ describe('checkIssuedX509Certificate', () => {
   let otherKeyPem = '';
 
   beforeAll(async () => {
+    await loadX509Rules();
     const anchor = await createTrustAnchor({ trustDomain: 'cluster.local', now: NOW });
     const authority = new X509CertificateAuthority({ now: () => NOW }, { trustAnchorsPem: anchor.certificatePem });
     const loaded = await authority.loadIssuer(await createIssuer({ anchor, now: NOW }));

@@ -1,5 +1,4 @@
 // Wires the identity lifecycle into the proxy: its ports from the container, its files checked, its readiness condition.
-import { createWorkloadCsr } from '@weft/adapter-x509';
 import { Clock, ProxyMetrics, RandomSource, WorkloadCertifier } from '@weft/core';
 import type { Container } from 'inversify';
 import { READINESS_CONDITIONS, type Readiness } from '../admin/readiness.js';
@@ -11,6 +10,7 @@ import { checkIssuedX509Certificate } from './issued-certificate-check.js';
 import type { CredentialSource } from './proxy-credentials.js';
 import { timerScheduler } from './renewal-scheduler.js';
 import { checkX509TrustAnchors, trustAnchorsReader } from './trust-anchors.js';
+import { loadX509Rules } from './x509-rules.js';
 
 /** The proxy's identity once prepared: its credentials, to start and stop with the proxy. */
 export interface ProxyIdentity {
@@ -47,10 +47,12 @@ export async function prepareProxyIdentity(options: PrepareProxyIdentityOptions)
     const checked = await read();
     if (!checked.ok) throw checked.error;
   }
+  // Before any credentials exist: the TLS checks that use them need the rules synchronously.
+  const x509 = await loadX509Rules();
   const lifecycle = new IdentityLifecycle({
     identity: settings.identity,
     certifier: container.get<WorkloadCertifier>(WorkloadCertifier),
-    createCsr: createWorkloadCsr,
+    createCsr: x509.createWorkloadCsr,
     readToken,
     readTrustAnchors,
     checkCertificate: checkIssuedX509Certificate,

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { ProxyCredentials } from '../identity/proxy-credentials.js';
+import { loadX509Rules } from '../identity/x509-rules.js';
 
 const run = promisify(execFile);
 
@@ -86,8 +87,12 @@ export class MeshCertificates {
     return leaf;
   }
 
-  /** ProxyCredentials for a workload's leaf, trusting the mesh anchor. */
+  /**
+   * ProxyCredentials for a workload's leaf, trusting the mesh anchor. Like the proxy preparing its identity, this loads
+   * the X.509 rules the mesh TLS checks use.
+   */
   async credentials(workload: MeshWorkload, fault: LeafFault = 'good'): Promise<ProxyCredentials> {
+    await loadX509Rules();
     const leaf = await this.leaf(workload, fault);
     return {
       identityName: leaf.identityName,

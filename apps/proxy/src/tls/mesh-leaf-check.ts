@@ -1,9 +1,9 @@
 // Mesh leaf checks: the SPIFFE workload-leaf rules (verifyWorkloadLeaf) run on a peer's certificate after each handshake.
 import { X509Certificate } from 'node:crypto';
 import type { DetailedPeerCertificate, PeerCertificate } from 'node:tls';
-import { verifyWorkloadLeaf } from '@weft/adapter-x509';
 import { err, identityName, ok, parseSpiffeUri, type Result } from '@weft/core';
 import type { ProxyCredentials } from '../identity/proxy-credentials.js';
+import { loadedX509Rules } from '../identity/x509-rules.js';
 
 /** Who the peer proved to be: its DNS-like identity name. */
 export interface MeshPeerIdentity {
@@ -36,7 +36,7 @@ export function verifyServerLeaf(
   expected: string,
   nowMs: number,
 ): Result<MeshPeerIdentity, MeshLeafRefusal> {
-  const verified = verifyWorkloadLeaf(chainPem, credentials.trustAnchorsPem, { identityName: expected }, nowMs);
+  const verified = loadedX509Rules().verifyWorkloadLeaf(chainPem, credentials.trustAnchorsPem, { identityName: expected }, nowMs);
   if (!verified.ok) return err(new MeshLeafRefusal(verified.error.code, verified.error.message));
   return ok({ identityName: verified.value.identityName });
 }
@@ -57,7 +57,7 @@ export function verifyClientLeaf(
 ): Result<MeshPeerIdentity, MeshLeafRefusal> {
   if (leafPem === undefined || !authorizedByTls) return err(new MeshLeafRefusal('untrusted', 'the client presented no certificate the handshake accepted'));
   const chain = [leafPem, ...intermediatesOf(credentials.certificateChainPem)];
-  const verified = verifyWorkloadLeaf(chain, credentials.trustAnchorsPem, undefined, nowMs);
+  const verified = loadedX509Rules().verifyWorkloadLeaf(chain, credentials.trustAnchorsPem, undefined, nowMs);
   if (verified.ok) return ok({ identityName: verified.value.identityName });
   if (verified.error.code !== 'untrusted') return err(new MeshLeafRefusal(verified.error.code, verified.error.message));
   const identity = spiffeIdentityOf(leafPem);
