@@ -68,7 +68,7 @@ export function weftContender(options: WeftContenderOptions): Contender {
     label: 'Weft',
     modes: ['http1', 'h2c', 'tcp'],
     setup:
-      `${options.build.description}, started by \`${WEFT_PROXY_LAUNCHER}\` (with its \`--max-semi-space-size=8\` and \`MALLOC_ARENA_MAX=2\`; ${flags}) in local mode: one upstream listener for \`${WEFT_BENCH_SERVICE}\` ` +
+      `${options.build.description}, started by \`${WEFT_PROXY_LAUNCHER}\` (with its \`--max-semi-space-size=8\`; ${flags}) in local mode: one upstream listener for \`${WEFT_BENCH_SERVICE}\` ` +
       'with a static endpoint on the backend (HTTP/1.1 via its own keep-alive pools on llhttp; h2c via pooled h2 sessions; tcp: the service port is opaque, ' +
       'so detection is skipped), its other listeners on free loopback ports, one process',
     start: async (context) => {
