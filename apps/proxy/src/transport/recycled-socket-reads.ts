@@ -72,8 +72,8 @@ function userBufferHandle(socket: Socket): UserBufferHandle | undefined {
  * 'end', 'error', 'close', timeouts and byte counts are unchanged, and pause()/resume() stop and start the reads.
  * Bytes the socket had already buffered (put back by protocol detection, say) go to `onChunk` first, in their own
  * buffers. A TLS socket gets its decrypted bytes. Returns false, changing nothing, for a socket this cannot apply to
- * (destroyed, already reading into its own buffers, or a Node without the fields): the caller reads it the usual way. The socket must have no 'data'
- * listener.
+ * (destroyed, already reading into its own buffers, or a Node without the fields): the caller reads it the usual
+ * way. The socket must have no 'data' listener.
  */
 export function readIntoRecycledBuffers(socket: Socket, onChunk: RecycledChunkHandler): boolean {
   if (onreadFields === undefined || socket.destroyed) return false;
