@@ -29,7 +29,9 @@ describe.skipIf(!hasDocker)('DockerDiscoverEndpoints on the real engine', () => 
 
   describeDiscoverEndpointsContract('DockerDiscoverEndpoints over the real engine', async () => {
     const engine = new ControlledEngine(new DockerodeEngine(DOCKER_SOCKET));
-    const discovery = new DockerDiscoverEndpoints(engine, { batchMs: 10, log: quietLog });
+    // The harness resyncs after each change itself; a timed resync while a change is half made (a container removed
+    // and its replacement not yet created, on a slow host) would show watchers that intermediate state.
+    const discovery = new DockerDiscoverEndpoints(engine, { batchMs: 10, resyncIntervalMs: 3_600_000, log: quietLog });
     await discovery.start();
     const owned = new Map<string, Map<string, { id: string; weight: number }>>();
     const remove = async (key: string, address: string): Promise<void> => {
