@@ -144,7 +144,7 @@ describe('H2Proxy under HTTP/2 attacks (raw frames from a worker thread)', () =>
     // The session ends with a GOAWAY carrying an error, unless the close reset the connection while the flood was still
     // unread on the proxy's side: the attacker's kernel may then drop the GOAWAY before the attacker reads it.
     const goaway = attack.frames.some((read) => goawayCode(read) !== undefined && goawayCode(read) !== 0);
-    expect(goaway || attack.reset, `frames: ${attack.frames.map((read) => read.type).join(',')}; reset: ${attack.reset}`).toBe(true);
+    expect(goaway || attack.reset, `frames: ${attack.frames.map((read) => read.type).join(',')}; reset: ${attack.reset}; errors: ${attack.errors.join(',')}; written: ${attack.bytesWritten}`).toBe(true);
     expect(attackStreams(upstream)).toBe(0);
     expect(good.failed).toBe(0);
     expect(good.sessionLost).toBe(false);

@@ -196,11 +196,13 @@ export interface RawAttackResult {
   /** Every frame the server sent. */
   readonly frames: readonly ReadFrame[];
   /**
-   * The connection ended with a reset (ECONNRESET). A server that closes while the attacker's bytes are still unread
-   * in its socket makes its kernel send a RST, and the attacker's kernel may then drop what it had not yet read,
-   * a GOAWAY included.
+   * The connection ended with a reset: ECONNRESET, or EPIPE when the attacker's next write is what meets the reset. A
+   * server that closes while the attacker's bytes are still unread in its socket makes its kernel send a RST, and the
+   * attacker's socket is then destroyed with what it had not yet read, a GOAWAY included.
    */
   readonly reset: boolean;
+  /** The codes of the socket errors the attacker saw, in order. */
+  readonly errors: readonly string[];
 }
 
 export interface RawAttackOptions {
@@ -220,7 +222,7 @@ export async function runRawAttack(port: number, chunks: readonly Buffer[], opti
     workerData: { port, chunks: chunks.map((chunk) => new Uint8Array(chunk)), pauseReading: options.pauseReading === true, waitMs: options.waitMs ?? 3_000 },
   });
   try {
-    const result = await new Promise<{ closed: boolean; elapsedMs: number; bytesWritten: number; received: Uint8Array; reset: boolean }>((resolve, reject) => {
+    const result = await new Promise<{ closed: boolean; elapsedMs: number; bytesWritten: number; received: Uint8Array; reset: boolean; errors: string[] }>((resolve, reject) => {
       worker.once('message', resolve);
       worker.once('error', reject);
     });
@@ -230,6 +232,7 @@ export async function runRawAttack(port: number, chunks: readonly Buffer[], opti
       bytesWritten: result.bytesWritten,
       frames: parseFrames(Buffer.from(result.received)),
       reset: result.reset,
+      errors: result.errors,
     };
   } finally {
     await worker.terminate();
@@ -244,10 +247,11 @@ const received = [];
 let closed = false;
 let bytesWritten = 0;
 let reset = false;
+const errors = [];
 const started = performance.now();
 const socket = net.connect({ host: '127.0.0.1', port, noDelay: true });
 socket.on('data', (chunk) => received.push(chunk));
-socket.on('error', (error) => { if (error.code === 'ECONNRESET') reset = true; });
+socket.on('error', (error) => { errors.push(error.code); if (error.code === 'ECONNRESET' || error.code === 'EPIPE') reset = true; });
 const closedOrTimeout = new Promise((resolve) => {
   socket.on('close', () => { closed = true; resolve(); });
 });
@@ -266,6 +270,6 @@ socket.once('connect', async () => {
   await Promise.race([closedOrTimeout, new Promise((resolve) => setTimeout(resolve, waitMs))]);
   const elapsedMs = closed ? performance.now() - started : elapsedAtLastWrite + waitMs;
   socket.destroy();
-  parentPort.postMessage({ closed, elapsedMs, bytesWritten, received: Buffer.concat(received), reset });
+  parentPort.postMessage({ closed, elapsedMs, bytesWritten, received: Buffer.concat(received), reset, errors });
 });
 `;
