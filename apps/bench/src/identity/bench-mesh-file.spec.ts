@@ -25,4 +25,21 @@ describe('benchMeshFile', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it("declares the TCP sink's service opaque, so the endpoint says so to the client proxy", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'weft-bench-mesh-'));
+    try {
+      const file = join(dir, 'mesh.yaml');
+      writeFileSync(file, benchMeshFile({ backendPort: 18090, serverInboundPort: 14243, protocol: 'opaque' }));
+      const loaded = await loadMeshFile(file);
+      if (!loaded.ok) throw new Error(loaded.error.map((error) => error.message).join('\n'));
+      expect(loaded.value.endpoints.get('bench.default.svc.cluster.local:80')?.[0]).toMatchObject({
+        address: { ip: '127.0.0.1', port: 18090 },
+        proxyInboundPort: 14243,
+        protocolHint: 'opaque',
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -6,7 +6,7 @@ import { IDENTITY_SCENARIO_IDS } from './identity-scenario-ids.js';
 
 describe('identity scenarios in the bench options', () => {
   it('are chosen by default, after the proxy scenarios, and one by one with --scenarios', () => {
-    expect(SCENARIO_IDS.slice(-3)).toEqual(['cert-issuance', 'mtls-handshakes', 'mtls-two-hop-latency']);
+    expect(SCENARIO_IDS.slice(-4)).toEqual(['cert-issuance', 'mtls-handshakes', 'mtls-two-hop-latency', 'mtls-two-hop-tcp']);
     const defaults = parseBenchOptions([]);
     expect(defaults.ok && defaults.value.scenarios).toEqual(expect.arrayContaining([...IDENTITY_SCENARIO_IDS]));
     const chosen = parseBenchOptions(['--quick', '--scenarios', 'cert-issuance,mtls-two-hop-latency']);

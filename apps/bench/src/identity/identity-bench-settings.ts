@@ -2,6 +2,9 @@
 import { PEER_CERTIFY_RATE_LIMIT } from '@weft/adapter-grpc';
 import type { BenchOptions } from '../bench-options.js';
 
+/** How often the identity scenarios sample a proxy's CPU and RSS. */
+export const IDENTITY_SAMPLE_EVERY_MS = 250;
+
 export interface IdentityBenchSettings {
   /** Measured time of each issuance and handshake loop; the loop also stops at its count. */
   readonly durationMs: number;

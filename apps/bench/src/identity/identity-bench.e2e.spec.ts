@@ -31,8 +31,8 @@ function cells(report: string, heading: string, label: string): string[] {
 
 const figure = (cell: string | undefined): number => Number((cell ?? '').replaceAll(',', ''));
 
-describe('npm run bench -- --quick --scenarios cert-issuance,mtls-handshakes,mtls-two-hop-latency', () => {
-  it('issues certificates, handshakes with a certified proxy and measures two mTLS hops, leaving nothing behind', { timeout: 240_000 }, (context) => {
+describe('npm run bench -- --quick --scenarios cert-issuance,mtls-handshakes,mtls-two-hop-latency,mtls-two-hop-tcp', () => {
+  it('issues certificates, handshakes with a certified proxy and measures two mTLS hops for HTTP and TCP, leaving nothing behind', { timeout: 240_000 }, (context) => {
     const missing = missingTools(requiredTools({ contenders: ['weft'], scenarios: IDENTITY_SCENARIO_IDS, pin: true }));
     if (missing.length > 0) {
       const message = `missing ${missing.join(', ')}; install them with ${SETUP_COMMAND}`;
@@ -63,6 +63,10 @@ describe('npm run bench -- --quick --scenarios cert-issuance,mtls-handshakes,mtl
       expect(figure(twoHop[9])).toBeGreaterThan(0);
       // The server proxy counted mTLS connections from the client proxy's identity.
       expect(figure(twoHop[11])).toBeGreaterThan(0);
+      const twoHopTcp = cells(report, '### Opaque TCP through two hops with mTLS', 'Weft, two hops with mTLS');
+      expect(figure(twoHopTcp[1])).toBeGreaterThan(0);
+      // The opaque sessions went over mTLS from the client proxy's identity too.
+      expect(figure(twoHopTcp[6])).toBeGreaterThan(0);
       expect(report).toMatch(/node apps\/control\/dist\/main\.js .*--orchestrator file --mesh-file \S+mesh\.yaml/);
       expect(report).toContain('WEFT_PROXY_CONTROL_ADDR=127.0.0.1:');
       expect(report).not.toMatch(/eyJ[A-Za-z0-9_-]{8,}\./); // no workload token on a command line or in a config

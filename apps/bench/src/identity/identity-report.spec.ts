@@ -18,6 +18,13 @@ const results: BenchResults = {
     direct: [run({ p50Ms: 0.5, p99Ms: 1.5, achievedRps: 1_000 })],
     'weft-two-hop': [run({ p50Ms: 1.2, p99Ms: 3.0, achievedRps: 1_000, cpuCores: 0.12, serverCpuCores: 0.1, meshedConnections: 16 })],
   },
+  'mtls-two-hop-tcp': {
+    direct: [run({ gbps: 8 }), run({ gbps: 6 })],
+    'weft-two-hop': [
+      run({ gbps: 2, cpuCores: 0.5, serverCpuCores: 0.45, rssLoadMb: 90, serverRssLoadMb: 95, meshedConnections: 2 }),
+      run({ gbps: 1.5, cpuCores: 0.52, serverCpuCores: 0.47, rssLoadMb: 92, serverRssLoadMb: 97, meshedConnections: 2 }, ['the two proxies together used 0.99 of the one core they share: the figures include waiting for it']),
+    ],
+  },
 };
 
 function input(overrides: Partial<BenchReportInput> = {}): BenchReportInput {
@@ -82,6 +89,19 @@ describe('renderIdentitySections', () => {
     expect(row(text, '### Two hops with mTLS', 'direct')[10]).toBe('no proxy');
   });
 
+  it('sets opaque TCP through two hops against direct, with both proxies\' CPU and RSS, and the run notes', () => {
+    const text = renderIdentitySections(input()).join('\n\n');
+    expect(row(text, '### Identity and mTLS: goals', 'opaque TCP through two hops with mTLS, one connection, ratio to direct').slice(1)).toEqual([
+      'none (reported)',
+      '0.25x (1.75 Gbit/s)',
+      'no goal',
+    ]);
+    const twoHop = row(text, '### Opaque TCP through two hops with mTLS', 'Weft, two hops with mTLS');
+    expect(twoHop.slice(1)).toEqual(['1.75', '2.00 / 1.50', '0.25x', '0.51 / 0.46', '91.0 / 96.0', '2']);
+    expect(row(text, '### Opaque TCP through two hops with mTLS', 'direct').slice(1)).toEqual(['7.00', '8.00 / 6.00', '1.00x', 'no proxy', 'no proxy', '—']);
+    expect(text).toContain('- Weft, two hops with mTLS, run 2: the two proxies together used 0.99 of the one core they share');
+  });
+
   it('says "not met" when a figure misses its goal', () => {
     const slow: BenchResults = {
       ...results,
@@ -100,6 +120,8 @@ describe('renderIdentitySections', () => {
     expect(row(text, '### Identity and mTLS: goals', 'two hops with mTLS between proxies at 1,000 RPS, p99 over direct').slice(2)).toEqual(['not run', 'not run']);
     expect(text).not.toContain('### Full mTLS handshakes');
     expect(text).not.toContain('### Two hops with mTLS');
+    expect(text).not.toContain('### Opaque TCP through two hops');
+    expect(row(text, '### Identity and mTLS: goals', 'opaque TCP through two hops with mTLS, one connection, ratio to direct').slice(2)).toEqual(['not run', 'no goal']);
   });
 
   it('warns that a --quick run shows only that the scenarios work', () => {

@@ -1,10 +1,10 @@
-// The report's identity sections: goals, certificate issuance, mTLS handshakes and two-hop mTLS latency, with commands and notes.
+// The report's identity sections: goals, certificate issuance, mTLS handshakes, two-hop mTLS latency and TCP throughput, with commands and notes.
 import { PEER_CERTIFY_RATE_LIMIT } from '@weft/adapter-grpc';
 import type { BenchReportInput } from '../bench-report.js';
 import { medianMetric, metricPerRun, outcomesOf, pooledHistogram, runRemarks } from '../bench-results.js';
-import { formatDeltaMs, formatFigure, NO_FIGURE, renderMarkdownTable, type TableColumn } from '../markdown-table.js';
+import { formatDeltaMs, formatFigure, formatRatio, NO_FIGURE, renderMarkdownTable, type TableColumn } from '../markdown-table.js';
 import { difference } from '../statistics.js';
-import { identityBenchSettings } from './identity-bench-settings.js';
+import { IDENTITY_SAMPLE_EVERY_MS, identityBenchSettings } from './identity-bench-settings.js';
 import { IDENTITY_ROWS, IDENTITY_SCENARIO_ROWS, type IdentityScenarioId } from './identity-scenario-ids.js';
 
 /** QUALITY.md's goals for these figures. */
@@ -67,6 +67,7 @@ function goalsSection(input: BenchReportInput, readers: Readonly<Record<Identity
   const issuance = readers['cert-issuance'];
   const handshakes = readers['mtls-handshakes'];
   const twoHop = readers['mtls-two-hop-latency'];
+  const twoHopTcp = readers['mtls-two-hop-tcp'];
   const caPerCore = issuance.median(IDENTITY_ROWS.ca, 'perCpuSecond');
   const grpcPerCore = issuance.median(IDENTITY_ROWS.grpc, 'perCpuSecond');
   const addedP99 = difference(twoHop.median(IDENTITY_ROWS.twoHop, 'p99Ms'), twoHop.median(IDENTITY_ROWS.direct, 'p99Ms'));
@@ -98,6 +99,12 @@ function goalsSection(input: BenchReportInput, readers: Readonly<Record<Identity
       `<= +${TWO_HOP_P99_GOAL_MS} ms`,
       notRun(twoHop, () => formatDeltaMs(addedP99)),
       notRun(twoHop, () => goalVerdict(addedP99, TWO_HOP_P99_GOAL_MS, 'lower')),
+    ],
+    [
+      'opaque TCP through two hops with mTLS, one connection, ratio to direct',
+      'none (reported)',
+      notRun(twoHopTcp, () => `${formatRatio(tcpRatioToDirect(twoHopTcp))} (${formatFigure(twoHopTcp.median(IDENTITY_ROWS.twoHop, 'gbps'), 2)} Gbit/s)`),
+      'no goal',
     ],
   ];
   const quick = input.options.quick
@@ -207,12 +214,45 @@ ${reader.table(columns, (row) => [
 ])}${reader.commands()}`;
 }
 
+/** The two-hop TCP row's median throughput over the direct row's. */
+function tcpRatioToDirect(reader: IdentityReader): number | undefined {
+  const direct = reader.median(IDENTITY_ROWS.direct, 'gbps');
+  const twoHop = reader.median(IDENTITY_ROWS.twoHop, 'gbps');
+  return direct === undefined || twoHop === undefined || direct === 0 ? undefined : twoHop / direct;
+}
+
+function twoHopTcpSection(input: BenchReportInput, reader: IdentityReader): string {
+  const columns = [{ title: 'path' }, ...['Gbit/s (median)', 'runs', 'vs direct', 'client / server proxy CPU (cores)', 'client / server proxy RSS MB', 'mTLS connections'].map(right)];
+  const pair = (row: string, client: string, server: string, decimals: number): string =>
+    row === IDENTITY_ROWS.direct ? 'no proxy' : `${formatFigure(reader.median(row, client), decimals)} / ${formatFigure(reader.median(row, server), decimals)}`;
+  return `### Opaque TCP through two hops with mTLS
+
+The source and sink of the opaque TCP table (one connection: ${formatFigure(input.options.tcpMegabytes)} MiB in 256 KiB writes, a half-close, the sink's byte
+count back; after a 16 MiB warm-up push) straight to the sink, and through client proxy -> mTLS -> server proxy -> sink, one after the
+other in the same run (the order alternates between runs). The control plane serves a mesh file in which the sink is a meshed instance of
+\`bench.default\`, its port declared \`opaque\`, behind the server proxy's inbound port; the client proxy's listener for the service finds the
+source's bytes are not HTTP and relays them as an opaque session over TLS 1.3 to the server proxy (both certified by the control plane),
+which requires mTLS (\`all-authenticated\`) and relays them to the sink. Both proxies share the proxy core, so their CPU adds up to at
+most one core; the source, the sink and the control plane are on the load core. CPU and RSS are sampled every ${IDENTITY_SAMPLE_EVERY_MS} ms over
+both pushes. The run fails unless the server proxy's metrics name the client's identity with \`tls="true"\`.
+
+${reader.table(columns, (row) => [
+  formatFigure(reader.median(row, 'gbps'), 2),
+  reader.perRun(row, 'gbps', 2),
+  row === IDENTITY_ROWS.direct ? '1.00x' : formatRatio(tcpRatioToDirect(reader)),
+  pair(row, 'cpuCores', 'serverCpuCores', 2),
+  pair(row, 'rssLoadMb', 'serverRssLoadMb', 1),
+  row === IDENTITY_ROWS.direct ? NO_FIGURE : formatFigure(reader.median(row, 'meshedConnections')),
+])}${reader.commands()}`;
+}
+
 /** The identity sections for the scenarios that ran, goals first; none when none ran. */
 export function renderIdentitySections(input: BenchReportInput): string[] {
   const readers = {
     'cert-issuance': new IdentityReader(input, 'cert-issuance'),
     'mtls-handshakes': new IdentityReader(input, 'mtls-handshakes'),
     'mtls-two-hop-latency': new IdentityReader(input, 'mtls-two-hop-latency'),
+    'mtls-two-hop-tcp': new IdentityReader(input, 'mtls-two-hop-tcp'),
   } as const;
   if (!Object.values(readers).some((reader) => reader.ran)) return [];
   return [
@@ -220,5 +260,6 @@ export function renderIdentitySections(input: BenchReportInput): string[] {
     ...(readers['cert-issuance'].ran ? [issuanceSection(input, readers['cert-issuance'])] : []),
     ...(readers['mtls-handshakes'].ran ? [handshakesSection(input, readers['mtls-handshakes'])] : []),
     ...(readers['mtls-two-hop-latency'].ran ? [twoHopSection(input, readers['mtls-two-hop-latency'])] : []),
+    ...(readers['mtls-two-hop-tcp'].ran ? [twoHopTcpSection(input, readers['mtls-two-hop-tcp'])] : []),
   ];
 }

@@ -1,7 +1,7 @@
 // The identity scenarios' ids and result rows: a module without dependencies, read by the options parser and every helper.
 
-export type IdentityScenarioId = 'cert-issuance' | 'mtls-handshakes' | 'mtls-two-hop-latency';
-export const IDENTITY_SCENARIO_IDS: readonly IdentityScenarioId[] = ['cert-issuance', 'mtls-handshakes', 'mtls-two-hop-latency'];
+export type IdentityScenarioId = 'cert-issuance' | 'mtls-handshakes' | 'mtls-two-hop-latency' | 'mtls-two-hop-tcp';
+export const IDENTITY_SCENARIO_IDS: readonly IdentityScenarioId[] = ['cert-issuance', 'mtls-handshakes', 'mtls-two-hop-latency', 'mtls-two-hop-tcp'];
 
 /** The result rows of the identity scenarios (the keys under which their outcomes are stored in BenchResults). */
 export const IDENTITY_ROWS = {
@@ -11,9 +11,9 @@ export const IDENTITY_ROWS = {
   grpc: 'control-grpc',
   /** A Weft proxy's inbound port, terminating mesh mTLS. */
   handshakes: 'weft-inbound',
-  /** The open-loop generator straight to the backend. */
+  /** The load straight to the backend (the open-loop generator) or the TCP sink (the TCP source). */
   direct: 'direct',
-  /** The open-loop generator through client proxy -> mTLS -> server proxy -> backend. */
+  /** The same load through client proxy -> mTLS -> server proxy -> backend or sink. */
   twoHop: 'weft-two-hop',
 } as const;
 
@@ -22,4 +22,5 @@ export const IDENTITY_SCENARIO_ROWS: Readonly<Record<IdentityScenarioId, readonl
   'cert-issuance': [IDENTITY_ROWS.ca, IDENTITY_ROWS.grpc],
   'mtls-handshakes': [IDENTITY_ROWS.handshakes],
   'mtls-two-hop-latency': [IDENTITY_ROWS.direct, IDENTITY_ROWS.twoHop],
+  'mtls-two-hop-tcp': [IDENTITY_ROWS.direct, IDENTITY_ROWS.twoHop],
 };

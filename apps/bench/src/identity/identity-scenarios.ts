@@ -1,4 +1,4 @@
-// The identity scenarios: certificate issuance, mTLS handshakes on a proxy's inbound port, and two-hop mTLS latency against direct.
+// The identity scenarios: certificate issuance, mTLS handshakes on a proxy's inbound port, and two-hop mTLS latency and TCP throughput against direct.
 import { identityName, type WorkloadIdentity } from '@weft/core';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -7,12 +7,12 @@ import type { RunOutcome } from '../bench-results.js';
 import type { RunningContender } from '../contender.js';
 import type { ProcessSupervisor, ToolRun } from '../process-supervisor.js';
 import { clockTicks, sampleProcessTree, startSampler, summarizeSamples } from '../process-stats.js';
-import { h1LatencyScenario, type ScenarioContext } from '../scenarios.js';
+import { h1LatencyScenario, type ScenarioContext, tcpThroughputScenario } from '../scenarios.js';
 import { benchMeshFile } from './bench-mesh-file.js';
 import { parseIssuanceReport } from './cert-issuance.js';
 import { type RunningControlPlaneProcess, startControlPlaneProcess } from './control-plane-process.js';
 import { freeLoopbackPorts } from './free-loopback-ports.js';
-import { type IdentityBenchSettings, identityBenchSettings } from './identity-bench-settings.js';
+import { IDENTITY_SAMPLE_EVERY_MS, type IdentityBenchSettings, identityBenchSettings } from './identity-bench-settings.js';
 import { IDENTITY_ROWS, IDENTITY_SCENARIO_IDS, IDENTITY_SCENARIO_ROWS, type IdentityScenarioId } from './identity-scenario-ids.js';
 import { type IdentityProxyLaunch, type RunningIdentityProxy, startIdentityProxy } from './identity-proxy.js';
 import { fetchProxyMetrics, meshedInboundConnections } from './meshed-connections.js';
@@ -60,7 +60,6 @@ interface RunContext {
   readonly takenPorts: Set<number>;
 }
 
-const sampleEveryMs = 250;
 /** Above this many cores the two proxies sharing the proxy core queue for it, and the latency says so. */
 const SHARED_CORE_BUSY = 0.8;
 
@@ -253,7 +252,7 @@ async function mtlsHandshakes(context: RunContext): Promise<IdentityOutcomes> {
         const [certFile, keyFile] = [join(workDir, 'client.crt'), join(workDir, 'client.key')];
         writeFileSync(certFile, credentials.certificateChainPem);
         writeFileSync(keyFile, credentials.privateKeyPem, { mode: 0o600 });
-        const sampler = server.pid === undefined ? undefined : startSampler(server.pid, sampleEveryMs);
+        const sampler = server.pid === undefined ? undefined : startSampler(server.pid, IDENTITY_SAMPLE_EVERY_MS);
         const before = cpuSecondsOf(server.pid);
         const run = await deps.supervisor.run(
           {
@@ -307,32 +306,56 @@ async function mtlsHandshakes(context: RunContext): Promise<IdentityOutcomes> {
   }
 }
 
-// ---- mtls-two-hop-latency ----
+// ---- mtls-two-hop-latency and mtls-two-hop-tcp ----
 
-async function twoHopLatency(context: RunContext): Promise<IdentityOutcomes> {
+/** What one two-hop scenario sends, where the server proxy delivers it, and how each row is measured. */
+interface TwoHopLoad {
+  /** Names the mesh file and the proxies in the report's configs, e.g. "HTTP/1.1". */
+  readonly name: string;
+  /** The backend (nginx) or the TCP sink: the direct row's target and the server proxy's app. */
+  readonly backendPort: number;
+  readonly protocol: 'http1' | 'opaque';
+  measureDirect(target: RunningContender): Promise<RunOutcome>;
+  measureTwoHop(client: RunningContender, server: StartedIdentityProxy): Promise<RunOutcome>;
+}
+
+/**
+ * The control plane serves a mesh file in which the backend is a meshed instance behind the server proxy; the client
+ * proxy learns that endpoint, with its identity, from the control plane. The direct row and the row through both
+ * proxies run one after the other, the order alternating between runs.
+ */
+async function twoHop(context: RunContext, load: TwoHopLoad): Promise<IdentityOutcomes> {
   const { deps, workDir } = context;
   const serverPorts = await freeLoopbackPorts(4, context.takenPorts);
   const [listenPort] = (await freeLoopbackPorts(1, context.takenPorts)) as [number];
   const meshFile = join(workDir, 'mesh.yaml');
-  const meshText = benchMeshFile({ backendPort: deps.backendHttp1Port, serverInboundPort: serverPorts[1] as number });
+  const meshText = benchMeshFile({ backendPort: load.backendPort, serverInboundPort: serverPorts[1] as number, protocol: load.protocol });
   writeFileSync(meshFile, meshText);
-  deps.recordConfig('mTLS two hops: mesh.yaml served by weft-control', meshText);
+  deps.recordConfig(`mTLS two hops, ${load.name}: mesh.yaml served by weft-control`, meshText);
   try {
     return await withControlPlane(context, deps.loadCpu, meshFile, async (control) => {
-      const server = await startProxy(context, control, { label: 'weft (server side)', workload: SERVER_WORKLOAD, inboundAppPort: deps.backendHttp1Port }, serverPorts);
+      const server = await startProxy(
+        context,
+        control,
+        { label: `weft (server side, ${load.name})`, workload: SERVER_WORKLOAD, inboundAppPort: load.backendPort },
+        serverPorts,
+      );
       let client: StartedIdentityProxy | undefined;
       try {
-        client = await startProxy(context, control, { label: 'weft (client side)', workload: CLIENT_WORKLOAD, inboundAppPort: deps.backendHttp1Port, upstreamListenPort: listenPort });
-        const direct: RunningContender = { port: deps.backendHttp1Port, pid: undefined, stop: () => Promise.resolve() };
-        const twoHop: RunningContender = { port: listenPort, pid: client.pid, stop: () => Promise.resolve() };
-        const rows: [string, RunningContender][] = [
-          [IDENTITY_ROWS.direct, direct],
-          [IDENTITY_ROWS.twoHop, twoHop],
+        client = await startProxy(context, control, {
+          label: `weft (client side, ${load.name})`,
+          workload: CLIENT_WORKLOAD,
+          inboundAppPort: load.backendPort,
+          upstreamListenPort: listenPort,
+        });
+        const direct: RunningContender = { port: load.backendPort, pid: undefined, stop: () => Promise.resolve() };
+        const throughProxies: RunningContender = { port: listenPort, pid: client.pid, stop: () => Promise.resolve() };
+        const rows: [string, () => Promise<RunOutcome>][] = [
+          [IDENTITY_ROWS.direct, () => load.measureDirect(direct)],
+          [IDENTITY_ROWS.twoHop, () => load.measureTwoHop(throughProxies, server)],
         ];
         const outcomes: Record<string, RunOutcome> = {};
-        for (const [row, target] of rotate(rows, context.run)) {
-          outcomes[row] = row === IDENTITY_ROWS.twoHop ? await measureTwoHop(context, target, server) : await h1LatencyScenario.run(deps.latencyContext, target);
-        }
+        for (const [row, measure] of rotate(rows, context.run)) outcomes[row] = await measure();
         return outcomes;
       } finally {
         await client?.stop();
@@ -344,28 +367,64 @@ async function twoHopLatency(context: RunContext): Promise<IdentityOutcomes> {
   }
 }
 
-/** The open-loop run through both proxies; the server proxy's CPU and RSS are sampled beside the client's. */
-async function measureTwoHop(context: RunContext, target: RunningContender, server: StartedIdentityProxy): Promise<RunOutcome> {
-  const { deps } = context;
-  const sampler = server.pid === undefined ? undefined : startSampler(server.pid, sampleEveryMs, deps.options.latencyWarmupMs);
-  const outcome = await h1LatencyScenario.run(deps.latencyContext, target);
-  const serverLoad = summarizeSamples(sampler?.stop() ?? [], clockTicks());
+/** A row through both proxies: the outcome fails unless the server proxy counted mTLS connections from the client's identity. */
+async function withMeshedConnections(outcome: RunOutcome, server: StartedIdentityProxy, metrics: Readonly<Record<string, number | undefined>>, notes: readonly string[]): Promise<RunOutcome> {
   if (!outcome.ok) return outcome;
   const meshed = await meshedConnections(server);
   if ('error' in meshed) return failure(meshed.error);
-  const together = (outcome.metrics['cpuCores'] ?? 0) + (serverLoad.cpuCores ?? 0);
-  const crowded = together > SHARED_CORE_BUSY ? [`the two proxies together used ${together.toFixed(2)} of the one core they share: the tail includes waiting for it`] : [];
+  return { ...outcome, metrics: { ...outcome.metrics, ...metrics, meshedConnections: meshed.count }, notes: [...outcome.notes, ...notes] };
+}
+
+function crowdedCore(clientCores: number | undefined, serverCores: number | undefined): string[] {
+  const together = (clientCores ?? 0) + (serverCores ?? 0);
+  return together > SHARED_CORE_BUSY ? [`the two proxies together used ${together.toFixed(2)} of the one core they share: the figures include waiting for it`] : [];
+}
+
+/** The open-loop generator at a fixed rate; the server proxy's CPU and RSS are sampled beside the client's. */
+function latencyLoad(context: RunContext): TwoHopLoad {
+  const { deps } = context;
   return {
-    ...outcome,
-    metrics: { ...outcome.metrics, serverCpuCores: serverLoad.cpuCores, serverRssLoadMb: serverLoad.maxRssMb, meshedConnections: meshed.count },
-    notes: [...outcome.notes, ...crowded],
+    name: 'HTTP/1.1',
+    backendPort: deps.backendHttp1Port,
+    protocol: 'http1',
+    measureDirect: (target) => h1LatencyScenario.run(deps.latencyContext, target),
+    async measureTwoHop(client, server) {
+      const sampler = server.pid === undefined ? undefined : startSampler(server.pid, IDENTITY_SAMPLE_EVERY_MS, deps.options.latencyWarmupMs);
+      const outcome = await h1LatencyScenario.run(deps.latencyContext, client);
+      const serverLoad = summarizeSamples(sampler?.stop() ?? [], clockTicks());
+      const clientCores = outcome.ok ? outcome.metrics['cpuCores'] : undefined;
+      return withMeshedConnections(outcome, server, { serverCpuCores: serverLoad.cpuCores, serverRssLoadMb: serverLoad.maxRssMb }, crowdedCore(clientCores, serverLoad.cpuCores));
+    },
+  };
+}
+
+/** The opaque TCP source pushing into the sink (one connection); both proxies' CPU and RSS are sampled over the pushes. */
+function tcpLoad(context: RunContext): TwoHopLoad {
+  const { deps } = context;
+  return {
+    name: 'opaque TCP',
+    backendPort: deps.sinkPort,
+    protocol: 'opaque',
+    measureDirect: (target) => tcpThroughputScenario.run(deps.latencyContext, target),
+    async measureTwoHop(client, server) {
+      const samplers = [client.pid, server.pid].map((pid) => (pid === undefined ? undefined : startSampler(pid, IDENTITY_SAMPLE_EVERY_MS)));
+      const outcome = await tcpThroughputScenario.run(deps.latencyContext, client);
+      const [clientLoad, serverLoad] = samplers.map((sampler) => summarizeSamples(sampler?.stop() ?? [], clockTicks()));
+      return withMeshedConnections(
+        outcome,
+        server,
+        { cpuCores: clientLoad?.cpuCores, serverCpuCores: serverLoad?.cpuCores, rssLoadMb: clientLoad?.maxRssMb, serverRssLoadMb: serverLoad?.maxRssMb },
+        crowdedCore(clientLoad?.cpuCores, serverLoad?.cpuCores),
+      );
+    },
   };
 }
 
 const RUNNERS: Readonly<Record<IdentityScenarioId, (context: RunContext) => Promise<IdentityOutcomes>>> = {
   'cert-issuance': certIssuance,
   'mtls-handshakes': mtlsHandshakes,
-  'mtls-two-hop-latency': twoHopLatency,
+  'mtls-two-hop-latency': (context) => twoHop(context, latencyLoad(context)),
+  'mtls-two-hop-tcp': (context) => twoHop(context, tcpLoad(context)),
 };
 
 /** Why the identity scenarios did not run although chosen, or undefined when they run. */
