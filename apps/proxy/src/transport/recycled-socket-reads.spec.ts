@@ -155,6 +155,72 @@ describe('readIntoRecycledBuffers', () => {
     expect(Buffer.concat(received).equals(sent)).toBe(true);
   });
 
+  it('gathers a TLS socket’s records into chunks larger than one record, all handed over before its end is seen', async () => {
+    const certificates = await MeshCertificates.mint();
+    const leaf = await certificates.leaf('web').finally(() => certificates.remove());
+    const sent = patternBytes(8 * 1024 * 1024 + 3, 17);
+    const server = createTlsServer({ cert: leaf.certificateChainPem, key: leaf.privateKeyPem }, (socket) => socket.end(sent));
+    servers.push(server);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as { port: number }).port;
+    const client = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false });
+    sockets.push(client);
+    await once(client, 'secureConnect');
+    const sizes: number[] = [];
+    const received: Buffer[] = [];
+    readIntoRecycledBuffers(client, (bytes, release) => {
+      sizes.push(bytes.length);
+      received.push(Buffer.from(bytes));
+      release();
+      return true;
+    });
+    // A relay ends its writer on 'end': by then every byte must have been handed over.
+    const atEnd = new Promise<number>((resolve) => client.once('end', () => resolve(received.reduce((sum, chunk) => sum + chunk.length, 0))));
+    expect(await atEnd).toBe(sent.length);
+    expect(Buffer.concat(received).equals(sent)).toBe(true);
+    const TLS_RECORD_BYTES = 16 * 1024;
+    expect(Math.max(...sizes)).toBeGreaterThan(TLS_RECORD_BYTES);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(LARGE_READ_BUFFER_BYTES);
+  });
+
+  it('relays a TLS socket into a slow reader under backpressure, gathered, without corrupting reused buffers', async () => {
+    const certificates = await MeshCertificates.mint();
+    const leaf = await certificates.leaf('web').finally(() => certificates.remove());
+    const sent = patternBytes(16 * 1024 * 1024, 19);
+    const server = createTlsServer({ cert: leaf.certificateChainPem, key: leaf.privateKeyPem }, (socket) => socket.end(sent));
+    servers.push(server);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as { port: number }).port;
+    const from = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false });
+    sockets.push(from);
+    await once(from, 'secureConnect');
+    const { accepted: sinkSide, client: to } = await acceptedPair(4 * 1024 * 1024);
+    let pauses = 0;
+    readIntoRecycledBuffers(from, (bytes, release) => {
+      if (to.write(bytes, release)) return true;
+      pauses++;
+      to.once('drain', () => from.resume());
+      return false;
+    });
+    from.once('end', () => to.end());
+    sinkSide.pause();
+    const chunks: Buffer[] = [];
+    const drip = setInterval(() => {
+      for (let chunk = sinkSide.read(256 * 1024) as Buffer | null; chunk !== null; chunk = sinkSide.read(256 * 1024) as Buffer | null) {
+        chunks.push(chunk);
+      }
+    }, 5);
+    await new Promise<void>((resolve) => sinkSide.once('end', () => resolve()));
+    clearInterval(drip);
+    for (let chunk = sinkSide.read() as Buffer | null; chunk !== null; chunk = sinkSide.read() as Buffer | null) chunks.push(chunk);
+    const got = Buffer.concat(chunks);
+    expect(got.length).toBe(sent.length);
+    expect(got.equals(sent)).toBe(true);
+    expect(pauses).toBeGreaterThan(0);
+  });
+
   it('refuses a socket already switched, a destroyed one, and one built with its own onread buffer', async () => {
     const { accepted: switched } = await acceptedPair();
     expect(readIntoRecycledBuffers(switched, () => true)).toBe(true);

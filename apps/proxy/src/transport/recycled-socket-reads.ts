@@ -1,5 +1,6 @@
 // readIntoRecycledBuffers: switches a TCP or TLS socket to reading into buffers the proxy reuses, for opaque relaying.
 import { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 
 /**
  * The two sizes of read buffer. Every socket being read holds one while it waits: a small one unless its last read
@@ -71,25 +72,29 @@ function userBufferHandle(socket: Socket): UserBufferHandle | undefined {
  * From now on, hands every chunk the socket reads to `onChunk` in a recycled buffer instead of emitting 'data';
  * 'end', 'error', 'close', timeouts and byte counts are unchanged, and pause()/resume() stop and start the reads.
  * Bytes the socket had already buffered (put back by protocol detection, say) go to `onChunk` first, in their own
- * buffers. A TLS socket gets its decrypted bytes. Returns false, changing nothing, for a socket this cannot apply to
- * (destroyed, already reading into its own buffers, or a Node without the fields): the caller reads it the usual
- * way. The socket must have no 'data' listener.
+ * buffers. A TLS socket gets its decrypted bytes, gathered (see `RecordGatherer`). Returns false, changing nothing, for
+ * a socket this cannot apply to (destroyed, already reading into its own buffers, or a Node without the fields): the
+ * caller reads it the usual way. The socket must have no 'data' listener.
  */
 export function readIntoRecycledBuffers(socket: Socket, onChunk: RecycledChunkHandler): boolean {
   if (onreadFields === undefined || socket.destroyed) return false;
   const fields = socket as unknown as Record<symbol, unknown>;
   const handle = fields[onreadFields.buffer] ? undefined : userBufferHandle(socket);
   if (handle === undefined) return false;
-  let nextSize = SMALL_READ_BUFFER_BYTES;
-  const first = takeBuffer(nextSize);
-  fields[onreadFields.buffer] = first;
-  // Node asks for the next buffer right after each callback.
-  fields[onreadFields.generator] = () => takeBuffer(nextSize);
-  fields[onreadFields.callback] = (length: number, buffer: Buffer) => {
-    nextSize = length >= SMALL_READ_BUFFER_BYTES ? LARGE_READ_BUFFER_BYTES : SMALL_READ_BUFFER_BYTES;
-    return onChunk(buffer.subarray(0, length), () => giveBack(buffer));
-  };
-  handle.useUserBuffer(first);
+  if ((socket as Partial<TLSSocket>).encrypted === true) {
+    new RecordGatherer(socket, handle, onreadFields, onChunk).start();
+  } else {
+    let nextSize = SMALL_READ_BUFFER_BYTES;
+    const first = takeBuffer(nextSize);
+    fields[onreadFields.buffer] = first;
+    // Node asks for the next buffer right after each callback.
+    fields[onreadFields.generator] = () => takeBuffer(nextSize);
+    fields[onreadFields.callback] = (length: number, buffer: Buffer) => {
+      nextSize = length >= SMALL_READ_BUFFER_BYTES ? LARGE_READ_BUFFER_BYTES : SMALL_READ_BUFFER_BYTES;
+      return onChunk(buffer.subarray(0, length), () => giveBack(buffer));
+    };
+    handle.useUserBuffer(first);
+  }
   // Reads start on a later turn of the event loop; the buffered bytes go first, now, and a pause() the handler makes
   // while taking them stands.
   socket.resume();
@@ -99,6 +104,73 @@ export function readIntoRecycledBuffers(socket: Socket, onChunk: RecycledChunkHa
   }
   if (paused) socket.pause();
   return true;
+}
+
+/**
+ * A TLS socket hands over its decrypted bytes one record (at most 16 KiB) per callback, several per read from the
+ * network; relayed as they come, each would cost the writer a system call. The gatherer lets the records of one turn
+ * of the event loop land one after another in the same buffer (each read gets the rest of it) and hands the buffer
+ * over once it is full, or once the turn's reads are done (`setImmediate`), or before the socket's 'end' is seen.
+ */
+class RecordGatherer {
+  private buffer = takeBuffer(SMALL_READ_BUFFER_BYTES);
+  private filled = 0;
+  private flushScheduled = false;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly handle: UserBufferHandle,
+    private readonly keys: OnreadFields,
+    private readonly onChunk: RecycledChunkHandler,
+  ) {}
+
+  start(): void {
+    const fields = this.socket as unknown as Record<symbol, unknown>;
+    fields[this.keys.buffer] = this.buffer;
+    fields[this.keys.generator] = () => this.nextReadBuffer();
+    fields[this.keys.callback] = (length: number) => this.onRead(length);
+    this.handle.useUserBuffer(this.buffer);
+    // 'end' listeners registered later (the relay's) run after this one, so nothing gathered is left behind.
+    this.socket.on('end', () => this.flush());
+  }
+
+  /** Where the next read lands: the rest of the buffer being gathered. */
+  private nextReadBuffer(): Buffer {
+    return this.filled === 0 ? this.buffer : this.buffer.subarray(this.filled);
+  }
+
+  private onRead(length: number): boolean {
+    this.filled += length;
+    if (this.filled === this.buffer.length) return this.handOver(this.filled >= SMALL_READ_BUFFER_BYTES ? LARGE_READ_BUFFER_BYTES : SMALL_READ_BUFFER_BYTES);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(RecordGatherer.flushLater, this);
+    }
+    return true;
+  }
+
+  private static flushLater(gatherer: RecordGatherer): void {
+    gatherer.flushScheduled = false;
+    gatherer.flush();
+  }
+
+  /** Hands over what is gathered, outside a read: the socket's reads move to a fresh buffer first. */
+  private flush(): void {
+    if (this.filled === 0) return;
+    const size = this.filled >= SMALL_READ_BUFFER_BYTES ? LARGE_READ_BUFFER_BYTES : SMALL_READ_BUFFER_BYTES;
+    if (this.handOver(size) === false) this.socket.pause();
+    if (!this.socket.destroyed) this.handle.useUserBuffer(this.buffer);
+    (this.socket as unknown as Record<symbol, unknown>)[this.keys.buffer] = this.buffer;
+  }
+
+  /** Gives the gathered bytes to the handler and starts a new buffer of `nextSize`; returns the handler's answer. */
+  private handOver(nextSize: number): boolean {
+    const full = this.buffer;
+    const bytes = full.subarray(0, this.filled);
+    this.buffer = takeBuffer(nextSize);
+    this.filled = 0;
+    return this.onChunk(bytes, () => giveBack(full));
+  }
 }
 
 /** The release of a chunk that is its own buffer, not a recycled one: nothing to give back. */
