@@ -154,7 +154,7 @@ class RecordGatherer {
     gatherer.flush();
   }
 
-  /** Hands over what is gathered, outside a read: the socket's reads move to a fresh buffer first. */
+  /** Hands over what is gathered, outside a read (none can land meanwhile), then moves the socket's reads to the fresh buffer. */
   private flush(): void {
     if (this.filled === 0) return;
     const size = this.filled >= SMALL_READ_BUFFER_BYTES ? LARGE_READ_BUFFER_BYTES : SMALL_READ_BUFFER_BYTES;
