@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { connect as tlsConnect, createServer as createTlsServer } from 'node:tls';
+import { connect as tlsConnect, createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { patternBytes } from './loopback-peers.spec-helper.js';
 import { LARGE_READ_BUFFER_BYTES, readIntoRecycledBuffers, SMALL_READ_BUFFER_BYTES } from './recycled-socket-reads.js';
@@ -30,6 +30,51 @@ async function acceptedPair(clientWriteBuffer?: number): Promise<{ accepted: Soc
   ]);
   sockets.push(accepted, client);
   return { accepted, client };
+}
+
+/** A connected TLS client socket whose server sends `bytes` and ends. */
+async function tlsSocketReceiving(bytes: Buffer): Promise<TLSSocket> {
+  const certificates = await MeshCertificates.mint();
+  const leaf = await certificates.leaf('web').finally(() => certificates.remove());
+  const server = createTlsServer({ cert: leaf.certificateChainPem, key: leaf.privateKeyPem }, (socket) => socket.end(bytes));
+  servers.push(server);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as { port: number }).port;
+  const client = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false });
+  sockets.push(client);
+  await once(client, 'secureConnect');
+  return client;
+}
+
+/**
+ * Relays `from` (switched to recycled reads) into a sink that reads in small bites with pauses, so the relay's writes
+ * queue and its reader must stop; `start` sets the source going. Resolves with what the sink got and how often the
+ * relay paused.
+ */
+async function relayIntoSlowReader(from: Socket, start: () => void): Promise<{ got: Buffer; pauses: number }> {
+  // A deep write buffer keeps several read buffers queued in `to` at once, each still referenced.
+  const { accepted: sinkSide, client: to } = await acceptedPair(4 * 1024 * 1024);
+  let pauses = 0;
+  readIntoRecycledBuffers(from, (bytes, release) => {
+    if (to.write(bytes, release)) return true;
+    pauses++;
+    to.once('drain', () => from.resume());
+    return false;
+  });
+  from.once('end', () => to.end());
+  sinkSide.pause();
+  const chunks: Buffer[] = [];
+  const drip = setInterval(() => {
+    for (let chunk = sinkSide.read(256 * 1024) as Buffer | null; chunk !== null; chunk = sinkSide.read(256 * 1024) as Buffer | null) {
+      chunks.push(chunk);
+    }
+  }, 5);
+  start();
+  await new Promise<void>((resolve) => sinkSide.once('end', () => resolve()));
+  clearInterval(drip);
+  for (let chunk = sinkSide.read() as Buffer | null; chunk !== null; chunk = sinkSide.read() as Buffer | null) chunks.push(chunk);
+  return { got: Buffer.concat(chunks), pauses };
 }
 
 describe('readIntoRecycledBuffers', () => {
@@ -101,48 +146,16 @@ describe('readIntoRecycledBuffers', () => {
 
   it('relays into a slow reader under backpressure without corrupting reused buffers', async () => {
     const { accepted: from, client: source } = await acceptedPair();
-    // A deep write buffer keeps several read buffers queued in `to` at once, each still referenced.
-    const { accepted: sinkSide, client: to } = await acceptedPair(4 * 1024 * 1024);
-    let pauses = 0;
-    readIntoRecycledBuffers(from, (bytes, release) => {
-      if (to.write(bytes, release)) return true;
-      pauses++;
-      to.once('drain', () => from.resume());
-      return false;
-    });
-    from.once('end', () => to.end());
-    // The sink reads in small bites with pauses, so the relay's writes queue and the reader must stop.
-    sinkSide.pause();
-    const chunks: Buffer[] = [];
-    const drip = setInterval(() => {
-      for (let chunk = sinkSide.read(256 * 1024) as Buffer | null; chunk !== null; chunk = sinkSide.read(256 * 1024) as Buffer | null) {
-        chunks.push(chunk);
-      }
-    }, 5);
     const sent = patternBytes(16 * 1024 * 1024, 11);
-    source.end(sent);
-    sinkSide.on('end', () => clearInterval(drip));
-    await new Promise<void>((resolve) => sinkSide.once('end', () => resolve()));
-    clearInterval(drip);
-    for (let chunk = sinkSide.read() as Buffer | null; chunk !== null; chunk = sinkSide.read() as Buffer | null) chunks.push(chunk);
-    const got = Buffer.concat(chunks);
+    const { got, pauses } = await relayIntoSlowReader(from, () => source.end(sent));
     expect(got.length).toBe(sent.length);
     expect(got.equals(sent)).toBe(true);
     expect(pauses).toBeGreaterThan(0);
   });
 
   it('hands a TLS socket’s decrypted bytes to the handler byte for byte', async () => {
-    const certificates = await MeshCertificates.mint();
-    const leaf = await certificates.leaf('web').finally(() => certificates.remove());
     const sent = patternBytes(3 * 1024 * 1024 + 5, 13);
-    const server = createTlsServer({ cert: leaf.certificateChainPem, key: leaf.privateKeyPem }, (socket) => socket.end(sent));
-    servers.push(server);
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const port = (server.address() as { port: number }).port;
-    const client = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false });
-    sockets.push(client);
-    await once(client, 'secureConnect');
+    const client = await tlsSocketReceiving(sent);
     const received: Buffer[] = [];
     expect(
       readIntoRecycledBuffers(client, (bytes, release) => {
@@ -156,17 +169,8 @@ describe('readIntoRecycledBuffers', () => {
   });
 
   it('gathers a TLS socket’s records into chunks larger than one record, all handed over before its end is seen', async () => {
-    const certificates = await MeshCertificates.mint();
-    const leaf = await certificates.leaf('web').finally(() => certificates.remove());
     const sent = patternBytes(8 * 1024 * 1024 + 3, 17);
-    const server = createTlsServer({ cert: leaf.certificateChainPem, key: leaf.privateKeyPem }, (socket) => socket.end(sent));
-    servers.push(server);
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const port = (server.address() as { port: number }).port;
-    const client = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false });
-    sockets.push(client);
-    await once(client, 'secureConnect');
+    const client = await tlsSocketReceiving(sent);
     const sizes: number[] = [];
     const received: Buffer[] = [];
     readIntoRecycledBuffers(client, (bytes, release) => {
@@ -185,37 +189,9 @@ describe('readIntoRecycledBuffers', () => {
   });
 
   it('relays a TLS socket into a slow reader under backpressure, gathered, without corrupting reused buffers', async () => {
-    const certificates = await MeshCertificates.mint();
-    const leaf = await certificates.leaf('web').finally(() => certificates.remove());
     const sent = patternBytes(16 * 1024 * 1024, 19);
-    const server = createTlsServer({ cert: leaf.certificateChainPem, key: leaf.privateKeyPem }, (socket) => socket.end(sent));
-    servers.push(server);
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const port = (server.address() as { port: number }).port;
-    const from = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false });
-    sockets.push(from);
-    await once(from, 'secureConnect');
-    const { accepted: sinkSide, client: to } = await acceptedPair(4 * 1024 * 1024);
-    let pauses = 0;
-    readIntoRecycledBuffers(from, (bytes, release) => {
-      if (to.write(bytes, release)) return true;
-      pauses++;
-      to.once('drain', () => from.resume());
-      return false;
-    });
-    from.once('end', () => to.end());
-    sinkSide.pause();
-    const chunks: Buffer[] = [];
-    const drip = setInterval(() => {
-      for (let chunk = sinkSide.read(256 * 1024) as Buffer | null; chunk !== null; chunk = sinkSide.read(256 * 1024) as Buffer | null) {
-        chunks.push(chunk);
-      }
-    }, 5);
-    await new Promise<void>((resolve) => sinkSide.once('end', () => resolve()));
-    clearInterval(drip);
-    for (let chunk = sinkSide.read() as Buffer | null; chunk !== null; chunk = sinkSide.read() as Buffer | null) chunks.push(chunk);
-    const got = Buffer.concat(chunks);
+    const from = await tlsSocketReceiving(sent);
+    const { got, pauses } = await relayIntoSlowReader(from, () => undefined);
     expect(got.length).toBe(sent.length);
     expect(got.equals(sent)).toBe(true);
     expect(pauses).toBeGreaterThan(0);
