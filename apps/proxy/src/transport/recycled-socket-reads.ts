@@ -39,6 +39,11 @@ function takeBuffer(size: number): Buffer {
   return freeBuffers.get(size)?.pop() ?? Buffer.allocUnsafeSlow(size);
 }
 
+/** The size of the next read buffer after a read (or a gathered chunk) of `length` bytes: large while bulk data flows. */
+function bufferSizeAfter(length: number): number {
+  return length >= SMALL_READ_BUFFER_BYTES ? LARGE_READ_BUFFER_BYTES : SMALL_READ_BUFFER_BYTES;
+}
+
 function giveBack(buffer: Buffer): void {
   const free = freeBuffers.get(buffer.length);
   if (free !== undefined && free.length < MAX_FREE_BUFFERS) free.push(buffer);
@@ -90,7 +95,7 @@ export function readIntoRecycledBuffers(socket: Socket, onChunk: RecycledChunkHa
     // Node asks for the next buffer right after each callback.
     fields[onreadFields.generator] = () => takeBuffer(nextSize);
     fields[onreadFields.callback] = (length: number, buffer: Buffer) => {
-      nextSize = length >= SMALL_READ_BUFFER_BYTES ? LARGE_READ_BUFFER_BYTES : SMALL_READ_BUFFER_BYTES;
+      nextSize = bufferSizeAfter(length);
       return onChunk(buffer.subarray(0, length), () => giveBack(buffer));
     };
     handle.useUserBuffer(first);
@@ -141,7 +146,7 @@ class RecordGatherer {
 
   private onRead(length: number): boolean {
     this.filled += length;
-    if (this.filled === this.buffer.length) return this.handOver(this.filled >= SMALL_READ_BUFFER_BYTES ? LARGE_READ_BUFFER_BYTES : SMALL_READ_BUFFER_BYTES);
+    if (this.filled === this.buffer.length) return this.handOver(bufferSizeAfter(this.filled));
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(RecordGatherer.flushLater, this);
@@ -157,8 +162,7 @@ class RecordGatherer {
   /** Hands over what is gathered, outside a read (none can land meanwhile), then moves the socket's reads to the fresh buffer. */
   private flush(): void {
     if (this.filled === 0) return;
-    const size = this.filled >= SMALL_READ_BUFFER_BYTES ? LARGE_READ_BUFFER_BYTES : SMALL_READ_BUFFER_BYTES;
-    if (this.handOver(size) === false) this.socket.pause();
+    if (this.handOver(bufferSizeAfter(this.filled)) === false) this.socket.pause();
     if (!this.socket.destroyed) this.handle.useUserBuffer(this.buffer);
     (this.socket as unknown as Record<symbol, unknown>)[this.keys.buffer] = this.buffer;
   }
