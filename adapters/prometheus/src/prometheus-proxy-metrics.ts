@@ -14,8 +14,9 @@ import {
   type TrafficLabels,
 } from '@weft/core';
 import { injectable } from 'inversify';
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import { actualResponseSeries, LabelSeriesCache, type ResponseSeries, responseSeries, tcpCloseSeries } from './label-series-cache.js';
+import { registerNodeProcessMetrics } from './node-process-metrics.js';
 import { HistogramValue, type Labels, ScalarValue, SeriesFamily } from './series-family.js';
 
 export const DEFAULT_MAX_SERIES_PER_FAMILY = 10_000;
@@ -33,8 +34,6 @@ const TRAFFIC = ['direction', 'target_addr', 'tls'] as const;
 const ROUTE = ['direction', 'dst', 'rt_route'] as const;
 const AUTHZ = ['target_addr', 'tls', 'srv_name', 'srv_port'] as const;
 const CERT_EXPIRATION = 'identity_cert_expiration_timestamp_seconds';
-
-const MISNAMED_NODE_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
 /**
  * The ProxyMetrics port on prom-client. The series a label object records into are remembered per object (see
@@ -169,11 +168,7 @@ export class PrometheusProxyMetrics implements ProxyMetrics {
       help: 'When the proxy\'s current certificate expires, in seconds since the Unix epoch.',
       registers: [],
     });
-    if (options.processMetrics ?? true) {
-      collectDefaultMetrics({ register: this.registry, prefix: '' });
-      // Gauges named like counters: promtool rejects them, and no proxy dashboard reads them.
-      for (const name of MISNAMED_NODE_GAUGES) this.registry.removeSingleMetric(name);
-    }
+    if (options.processMetrics ?? true) registerNodeProcessMetrics(this.registry);
   }
 
   // Each call finds its series through the cache (see LabelSeriesCache); a series is resolved with the family's limit

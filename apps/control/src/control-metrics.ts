@@ -1,6 +1,7 @@
 // ControlMetrics: weft-control's own Prometheus series (gRPC calls and streams, certificates, mesh file reloads) on a private registry.
 import type { IdentityServiceEvent } from '@weft/adapter-grpc';
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { registerNodeProcessMetrics } from '@weft/adapter-prometheus';
+import { Counter, Gauge, Registry } from 'prom-client';
 
 /** What became of a new version of the mesh file: applied, or refused (bad content, or no file) with the last good one kept. */
 export type MeshFileReloadResult = 'applied' | 'invalid' | 'missing';
@@ -16,9 +17,6 @@ const STREAMING_RPCS = [
   { service: 'destination', rpc: 'GetProfile' },
   { service: 'policy', rpc: 'WatchPort' },
 ] as const;
-
-// Gauges named like counters: promtool rejects them.
-const MISNAMED_NODE_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
 /**
  * Label values stay bounded: `service` and `rpc` come from the methods the server registers, `code` from the gRPC
@@ -68,10 +66,7 @@ export class ControlMetrics {
       help: '1 while the mesh file on disk is the configuration served, 0 while it is invalid or missing (the last good one is served).',
       registers: [],
     });
-    if (options.processMetrics ?? true) {
-      collectDefaultMetrics({ register: this.registry });
-      for (const name of MISNAMED_NODE_GAUGES) this.registry.removeSingleMetric(name);
-    }
+    if (options.processMetrics ?? true) registerNodeProcessMetrics(this.registry);
   }
 
   /** Adds the mesh file series (only the file orchestrator has a file). */
