@@ -31,9 +31,9 @@ function cells(report: string, heading: string, label: string): string[] {
 
 const figure = (cell: string | undefined): number => Number((cell ?? '').replaceAll(',', ''));
 
-describe('npm run bench -- --quick --scenarios cert-issuance,mtls-handshakes,mtls-two-hop-latency,mtls-two-hop-tcp', () => {
-  it('issues certificates, handshakes with a certified proxy and measures two mTLS hops for HTTP and TCP, leaving nothing behind', { timeout: 240_000 }, (context) => {
-    const missing = missingTools(requiredTools({ contenders: ['weft'], scenarios: IDENTITY_SCENARIO_IDS, pin: true }));
+describe('npm run bench -- --quick --contenders weft,haproxy --scenarios cert-issuance,mtls-handshakes,mtls-two-hop-latency,mtls-two-hop-tcp', () => {
+  it('issues certificates, handshakes with a certified proxy and measures two mTLS hops for HTTP and TCP, Weft and HAProxy, leaving nothing behind', { timeout: 240_000 }, (context) => {
+    const missing = missingTools(requiredTools({ contenders: ['weft', 'haproxy'], scenarios: IDENTITY_SCENARIO_IDS, pin: true }));
     if (missing.length > 0) {
       const message = `missing ${missing.join(', ')}; install them with ${SETUP_COMMAND}`;
       if (process.env['CI'] === 'true') throw new Error(message);
@@ -45,7 +45,7 @@ describe('npm run bench -- --quick --scenarios cert-issuance,mtls-handshakes,mtl
     const dir = mkdtempSync(join(tmpdir(), 'weft-bench-identity-e2e-'));
     try {
       const out = join(dir, 'benchmarks.md');
-      const run = spawnSync(process.execPath, ['apps/bench/dist/main.js', '--quick', '--contenders', 'weft', '--scenarios', IDENTITY_SCENARIO_IDS.join(','), '--out', out], {
+      const run = spawnSync(process.execPath, ['apps/bench/dist/main.js', '--quick', '--contenders', 'weft,haproxy', '--scenarios', IDENTITY_SCENARIO_IDS.join(','), '--out', out], {
         cwd: repoRoot,
         encoding: 'utf8',
         timeout: 200_000,
@@ -67,6 +67,10 @@ describe('npm run bench -- --quick --scenarios cert-issuance,mtls-handshakes,mtl
       expect(figure(twoHopTcp[1])).toBeGreaterThan(0);
       // The opaque sessions went over mTLS from the client proxy's identity too.
       expect(figure(twoHopTcp[6])).toBeGreaterThan(0);
+      // The HAProxy pair carried the same loads over its own mTLS (its server side refuses a client without a certificate).
+      expect(figure(cells(report, '### Two hops with mTLS', 'HAProxy, two hops with mTLS')[9])).toBeGreaterThan(0);
+      expect(figure(cells(report, '### Opaque TCP through two hops with mTLS', 'HAProxy, two hops with mTLS')[1])).toBeGreaterThan(0);
+      expect(report).toMatch(/bind 127\.0\.0\.1:\d+ ssl ssl-min-ver TLSv1\.3 ca-file \S+ca\.crt verify required crt \S+haproxy-server\.pem/);
       expect(report).toMatch(/node apps\/control\/dist\/main\.js .*--orchestrator file --mesh-file \S+mesh\.yaml/);
       expect(report).toContain('WEFT_PROXY_CONTROL_ADDR=127.0.0.1:');
       expect(report).not.toMatch(/eyJ[A-Za-z0-9_-]{8,}\./); // no workload token on a command line or in a config

@@ -136,6 +136,29 @@ describe('renderIdentitySections', () => {
     expect(renderBenchTables(input({ results: {} }))).not.toContain('Identity and mTLS');
   });
 
+  it('sets the HAProxy pair beside Weft when it ran: its rows, its added p99 next to the goal\'s figure, no mTLS count of its own', () => {
+    const withHaproxy: BenchResults = {
+      ...results,
+      'mtls-two-hop-latency': { ...results['mtls-two-hop-latency'], 'haproxy-two-hop': [run({ p50Ms: 0.8, p99Ms: 2.25, achievedRps: 1_000, cpuCores: 0.05, serverCpuCores: 0.04 })] },
+      'mtls-two-hop-tcp': { ...results['mtls-two-hop-tcp'], 'haproxy-two-hop': [run({ gbps: 3.5, cpuCores: 0.3, serverCpuCores: 0.35, rssLoadMb: 15, serverRssLoadMb: 16 })] },
+    };
+    const text = renderIdentitySections(input({ results: withHaproxy })).join('\n\n');
+    expect(row(text, '### Identity and mTLS: goals', 'two hops with mTLS between proxies at 1,000 RPS, p99 over direct').slice(2)).toEqual([
+      '+1.500 ms (HAProxy pair +0.750 ms)',
+      'met',
+    ]);
+    const latency = row(text, '### Two hops with mTLS at a fixed', 'HAProxy, two hops with mTLS');
+    expect([latency[3], latency[7], latency[10], latency[11]]).toEqual(['2.250', '+0.750 ms', '0.050 / 0.040', '—']);
+    expect(row(text, '### Opaque TCP through two hops', 'HAProxy, two hops with mTLS').slice(1, 5)).toEqual(['3.50', '3.50', '0.50x', '0.30 / 0.35']);
+    expect(row(text, '### Opaque TCP through two hops', 'Weft, two hops with mTLS')[3]).toBe('0.25x');
+  });
+
+  it('leaves the HAProxy rows out when it did not run', () => {
+    const text = renderIdentitySections(input()).join('\n\n');
+    expect(text).not.toContain('| HAProxy, two hops with mTLS');
+    expect(row(text, '### Identity and mTLS: goals', 'two hops with mTLS between proxies at 1,000 RPS, p99 over direct')[2]).toBe('+1.500 ms');
+  });
+
   it('is part of the tables and of docs/benchmarks.md', () => {
     expect(renderBenchTables(input())).toContain('### Identity and mTLS: goals');
     expect(renderBenchReport(input())).toContain('### Two hops with mTLS at a fixed 1,000 RPS');

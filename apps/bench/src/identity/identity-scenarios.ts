@@ -13,8 +13,9 @@ import { parseIssuanceReport } from './cert-issuance.js';
 import { type RunningControlPlaneProcess, startControlPlaneProcess } from './control-plane-process.js';
 import { freeLoopbackPorts } from './free-loopback-ports.js';
 import { IDENTITY_SAMPLE_EVERY_MS, type IdentityBenchSettings, identityBenchSettings } from './identity-bench-settings.js';
-import { IDENTITY_ROWS, IDENTITY_SCENARIO_IDS, IDENTITY_SCENARIO_ROWS, type IdentityScenarioId } from './identity-scenario-ids.js';
+import { IDENTITY_ROWS, IDENTITY_SCENARIO_IDS, type IdentityScenarioId, identityScenarioRows } from './identity-scenario-ids.js';
 import { type IdentityProxyLaunch, type RunningIdentityProxy, startIdentityProxy } from './identity-proxy.js';
+import { type RunningHaproxyTwoHop, startHaproxyTwoHop } from './haproxy-two-hop.js';
 import { fetchProxyMetrics, meshedInboundConnections } from './meshed-connections.js';
 import { benchWorkload, createMeshIdentityMaterial, type MeshIdentityMaterial } from './mesh-identity-material.js';
 import { parseHandshakeReport } from './mtls-handshakes.js';
@@ -315,8 +316,11 @@ interface TwoHopLoad {
   /** The backend (nginx) or the TCP sink: the direct row's target and the server proxy's app. */
   readonly backendPort: number;
   readonly protocol: 'http1' | 'opaque';
+  /** How the HAProxy pair relays the same load. */
+  readonly haproxyMode: 'http' | 'tcp';
   measureDirect(target: RunningContender): Promise<RunOutcome>;
-  measureTwoHop(client: RunningContender, server: StartedIdentityProxy): Promise<RunOutcome>;
+  /** The load through a pair of proxies; `serverPid` is the server side's, sampled beside the client side. */
+  measureThroughPair(client: RunningContender, serverPid: number | undefined): Promise<RunOutcome>;
 }
 
 /**
@@ -352,8 +356,9 @@ async function twoHop(context: RunContext, load: TwoHopLoad): Promise<IdentityOu
         const throughProxies: RunningContender = { port: listenPort, pid: client.pid, stop: () => Promise.resolve() };
         const rows: [string, () => Promise<RunOutcome>][] = [
           [IDENTITY_ROWS.direct, () => load.measureDirect(direct)],
-          [IDENTITY_ROWS.twoHop, () => load.measureTwoHop(throughProxies, server)],
+          [IDENTITY_ROWS.twoHop, async () => withMeshedConnections(await load.measureThroughPair(throughProxies, server.pid), server)],
         ];
+        if (deps.options.contenders.includes('haproxy')) rows.push([IDENTITY_ROWS.haproxyTwoHop, () => throughHaproxyPair(context, load)]);
         const outcomes: Record<string, RunOutcome> = {};
         for (const [row, measure] of rotate(rows, context.run)) outcomes[row] = await measure();
         return outcomes;
@@ -363,16 +368,55 @@ async function twoHop(context: RunContext, load: TwoHopLoad): Promise<IdentityOu
       }
     });
   } catch (error) {
-    return { [IDENTITY_ROWS.direct]: failure(error), [IDENTITY_ROWS.twoHop]: failure(error) };
+    return Object.fromEntries(identityScenarioRows('mtls-two-hop-latency', deps.options.contenders).map((row) => [row, failure(error)]));
   }
 }
 
-/** A row through both proxies: the outcome fails unless the server proxy counted mTLS connections from the client's identity. */
-async function withMeshedConnections(outcome: RunOutcome, server: StartedIdentityProxy, metrics: Readonly<Record<string, number | undefined>>, notes: readonly string[]): Promise<RunOutcome> {
+/**
+ * The HAProxy row: the pair is started for its own measurement (leaves for the same two workloads from the mesh's issuer,
+ * both sides on the proxy core) and stopped after it, so a pair that fails to start fails this row alone.
+ */
+async function throughHaproxyPair(context: RunContext, load: TwoHopLoad): Promise<RunOutcome> {
+  let pair: RunningHaproxyTwoHop | undefined;
+  try {
+    pair = await startHaproxyPair(context, load);
+    return await load.measureThroughPair(pair.client, pair.serverPid);
+  } catch (error) {
+    return failure(error);
+  } finally {
+    await pair?.stop();
+  }
+}
+
+async function startHaproxyPair(context: RunContext, load: TwoHopLoad): Promise<RunningHaproxyTwoHop> {
+  const { deps, material } = context;
+  const [clientListen, serverListen] = (await freeLoopbackPorts(2, context.takenPorts)) as [number, number];
+  return startHaproxyTwoHop({
+    supervisor: deps.supervisor,
+    cpu: deps.proxyCpu,
+    workDir: context.workDir,
+    mode: load.haproxyMode,
+    ports: { clientListen, serverListen, target: load.backendPort },
+    trustAnchorsFile: material.trustAnchorsFile,
+    client: await material.issueLeaf(CLIENT_WORKLOAD),
+    server: await material.issueLeaf(SERVER_WORKLOAD),
+    serverName: identityName(SERVER_WORKLOAD),
+    recordConfig: (title, text) => deps.recordConfig(title, text),
+  });
+}
+
+/** A row through both Weft proxies: the outcome fails unless the server proxy counted mTLS connections from the client's identity. */
+async function withMeshedConnections(outcome: RunOutcome, server: StartedIdentityProxy): Promise<RunOutcome> {
   if (!outcome.ok) return outcome;
   const meshed = await meshedConnections(server);
   if ('error' in meshed) return failure(meshed.error);
-  return { ...outcome, metrics: { ...outcome.metrics, ...metrics, meshedConnections: meshed.count }, notes: [...outcome.notes, ...notes] };
+  return { ...outcome, metrics: { ...outcome.metrics, meshedConnections: meshed.count } };
+}
+
+/** Adds the server side's figures, and a note when the pair crowded the core it shares, to a row's outcome. */
+function withServerLoad(outcome: RunOutcome, metrics: Readonly<Record<string, number | undefined>>, clientCores: number | undefined, serverCores: number | undefined): RunOutcome {
+  if (!outcome.ok) return outcome;
+  return { ...outcome, metrics: { ...outcome.metrics, ...metrics }, notes: [...outcome.notes, ...crowdedCore(clientCores, serverCores)] };
 }
 
 function crowdedCore(clientCores: number | undefined, serverCores: number | undefined): string[] {
@@ -387,13 +431,14 @@ function latencyLoad(context: RunContext): TwoHopLoad {
     name: 'HTTP/1.1',
     backendPort: deps.backendHttp1Port,
     protocol: 'http1',
+    haproxyMode: 'http',
     measureDirect: (target) => h1LatencyScenario.run(deps.latencyContext, target),
-    async measureTwoHop(client, server) {
-      const sampler = server.pid === undefined ? undefined : startSampler(server.pid, IDENTITY_SAMPLE_EVERY_MS, deps.options.latencyWarmupMs);
+    async measureThroughPair(client, serverPid) {
+      const sampler = serverPid === undefined ? undefined : startSampler(serverPid, IDENTITY_SAMPLE_EVERY_MS, deps.options.latencyWarmupMs);
       const outcome = await h1LatencyScenario.run(deps.latencyContext, client);
       const serverLoad = summarizeSamples(sampler?.stop() ?? [], clockTicks());
       const clientCores = outcome.ok ? outcome.metrics['cpuCores'] : undefined;
-      return withMeshedConnections(outcome, server, { serverCpuCores: serverLoad.cpuCores, serverRssLoadMb: serverLoad.maxRssMb }, crowdedCore(clientCores, serverLoad.cpuCores));
+      return withServerLoad(outcome, { serverCpuCores: serverLoad.cpuCores, serverRssLoadMb: serverLoad.maxRssMb }, clientCores, serverLoad.cpuCores);
     },
   };
 }
@@ -405,16 +450,17 @@ function tcpLoad(context: RunContext): TwoHopLoad {
     name: 'opaque TCP',
     backendPort: deps.sinkPort,
     protocol: 'opaque',
+    haproxyMode: 'tcp',
     measureDirect: (target) => tcpThroughputScenario.run(deps.latencyContext, target),
-    async measureTwoHop(client, server) {
-      const samplers = [client.pid, server.pid].map((pid) => (pid === undefined ? undefined : startSampler(pid, IDENTITY_SAMPLE_EVERY_MS)));
+    async measureThroughPair(client, serverPid) {
+      const samplers = [client.pid, serverPid].map((pid) => (pid === undefined ? undefined : startSampler(pid, IDENTITY_SAMPLE_EVERY_MS)));
       const outcome = await tcpThroughputScenario.run(deps.latencyContext, client);
       const [clientLoad, serverLoad] = samplers.map((sampler) => summarizeSamples(sampler?.stop() ?? [], clockTicks()));
-      return withMeshedConnections(
+      return withServerLoad(
         outcome,
-        server,
         { cpuCores: clientLoad?.cpuCores, serverCpuCores: serverLoad?.cpuCores, rssLoadMb: clientLoad?.maxRssMb, serverRssLoadMb: serverLoad?.maxRssMb },
-        crowdedCore(clientLoad?.cpuCores, serverLoad?.cpuCores),
+        clientLoad?.cpuCores,
+        serverLoad?.cpuCores,
       );
     },
   };
@@ -461,7 +507,7 @@ export class IdentityBench {
         const takenPorts = new Set([this.deps.backendHttp1Port, this.deps.sinkPort]);
         outcomes = await RUNNERS[id]({ deps: this.deps, settings: identityBenchSettings(this.deps.options), material, workDir, run, takenPorts });
       } catch (error) {
-        outcomes = Object.fromEntries(IDENTITY_SCENARIO_ROWS[id].map((row) => [row, failure(error)]));
+        outcomes = Object.fromEntries(identityScenarioRows(id, this.deps.options.contenders).map((row) => [row, failure(error)]));
       }
       if (run === 0) this.commands[id] = this.deps.supervisor.commandLog.slice(firstCommand);
       for (const [row, outcome] of Object.entries(outcomes)) record(id, row, outcome);
