@@ -1,5 +1,6 @@
 import { applyEndpointUpdate, type Authority, type EndpointSet, type EndpointUpdate, formatAuthority, parseAuthority, unwrap } from '@weft/core';
 import { describeDiscoverEndpointsContract } from '@weft/fixtures';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { contractView } from './contract-view.spec-helper.js';
 import { DockerDiscoverEndpoints } from './docker-discover-endpoints.js';
@@ -31,7 +32,8 @@ describe.skipIf(!hasDocker)('DockerDiscoverEndpoints on the real engine', () => 
     const engine = new ControlledEngine(new DockerodeEngine(DOCKER_SOCKET));
     // The harness resyncs after each change itself; a timed resync while a change is half made (a container removed
     // and its replacement not yet created, on a slow host) would show watchers that intermediate state.
-    const discovery = new DockerDiscoverEndpoints(engine, { batchMs: 10, resyncIntervalMs: 3_600_000, log: quietLog });
+    const batchMs = 10;
+    const discovery = new DockerDiscoverEndpoints(engine, { batchMs, resyncIntervalMs: 3_600_000, log: quietLog });
     await discovery.start();
     const owned = new Map<string, Map<string, { id: string; weight: number }>>();
     const remove = async (key: string, address: string): Promise<void> => {
@@ -43,6 +45,10 @@ describe.skipIf(!hasDocker)('DockerDiscoverEndpoints on the real engine', () => 
     const change = async (work: () => Promise<void>): Promise<void> => {
       engine.hold();
       try {
+        // The engine reports the last change's events a little after it is made: a refresh they started may still be
+        // batching or inspecting, and would read a container this change removes. Let it land (a resync queues after it).
+        await sleep(batchMs * 5);
+        await discovery.resyncNow();
         await work();
         await discovery.resyncNow();
       } finally {
