@@ -311,6 +311,7 @@ async function mtlsHandshakes(context: RunContext): Promise<IdentityOutcomes> {
 
 /** What one two-hop scenario sends, where the server proxy delivers it, and how each row is measured. */
 interface TwoHopLoad {
+  readonly scenario: IdentityScenarioId;
   /** Names the mesh file and the proxies in the report's configs, e.g. "HTTP/1.1". */
   readonly name: string;
   /** The backend (nginx) or the TCP sink: the direct row's target and the server proxy's app. */
@@ -368,7 +369,7 @@ async function twoHop(context: RunContext, load: TwoHopLoad): Promise<IdentityOu
       }
     });
   } catch (error) {
-    return Object.fromEntries(identityScenarioRows('mtls-two-hop-latency', deps.options.contenders).map((row) => [row, failure(error)]));
+    return Object.fromEntries(identityScenarioRows(load.scenario, deps.options.contenders).map((row) => [row, failure(error)]));
   }
 }
 
@@ -428,6 +429,7 @@ function crowdedCore(clientCores: number | undefined, serverCores: number | unde
 function latencyLoad(context: RunContext): TwoHopLoad {
   const { deps } = context;
   return {
+    scenario: 'mtls-two-hop-latency',
     name: 'HTTP/1.1',
     backendPort: deps.backendHttp1Port,
     protocol: 'http1',
@@ -447,6 +449,7 @@ function latencyLoad(context: RunContext): TwoHopLoad {
 function tcpLoad(context: RunContext): TwoHopLoad {
   const { deps } = context;
   return {
+    scenario: 'mtls-two-hop-tcp',
     name: 'opaque TCP',
     backendPort: deps.sinkPort,
     protocol: 'opaque',
